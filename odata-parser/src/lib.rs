@@ -1,0 +1,2 @@
+//! OData URL parser (being written).
+pub mod ast;
