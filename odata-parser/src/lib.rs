@@ -1,2 +1,125 @@
-//! OData URL parser (being written).
+//! Syntax-only parser for the OData v4 URL conventions of the Microsoft Dataverse Web
+//! API: resource paths, query strings and `$filter` expressions. No I/O and no
+//! metadata: whether `accounts` is an entity set or `name` a column is for the caller
+//! (the emulator) to decide.
+//!
+//! ```
+//! use odata_parser::{parse_query, parse_resource_path, ast::{Literal, Parens, Segment}};
+//!
+//! let path = parse_resource_path("contacts(firstname='Joe',emailaddress1='a''b@x.com')/$ref")?;
+//! let Segment::Identifier { name, parens: Some(Parens::Named(keys)) } = &path.segments[0] else {
+//!     unreachable!()
+//! };
+//! assert_eq!(name, "contacts");
+//! assert_eq!(keys[1], ("emailaddress1".to_string(), Literal::String("a'b@x.com".into())));
+//! // Printing gives canonical OData, which parses back to the same tree.
+//! assert_eq!(path.to_string(), "contacts(firstname='Joe',emailaddress1='a''b@x.com')/$ref");
+//! assert_eq!(parse_resource_path(&path.to_string())?, path);
+//!
+//! let options = parse_query("$select=name,revenue&$top=3&$filter=name%20eq%20'x'")?;
+//! assert_eq!(options.top, Some(3));
+//! assert_eq!(options.filter.as_deref(), Some("name eq 'x'"));
+//!
+//! let error = parse_query("$top=3&$top=4").unwrap_err();
+//! assert_eq!(error.kind(), &odata_parser::ErrorKind::DuplicateOption("$top".into()));
+//! # Ok::<(), odata_parser::ParseError>(())
+//! ```
+//!
+//! # Grammar
+//!
+//! The subset of the OData ABNF (`odata-abnf-construction-rules`) Dataverse uses, with
+//! Dataverse's and ODL's leniencies. Each rule below is the doc comment of one
+//! `parse_<rule>` function in [`parser`](self#modules).
+//!
+//! ```text
+//! ; Resource path: after the service root, already percent-decoded
+//! resourcePath   = [ "/" ] / segment *( "/" segment ) [ "/" ]
+//! segment        = "$metadata" / "$batch" / "$count" / "$ref" / "$value"
+//!                / qualifiedName [ parens ]
+//! parens         = "(" [ namedValues / value ] ")"
+//! namedValues    = namedValue *( "," namedValue )
+//! namedValue     = odataIdentifier "=" value
+//!
+//! ; Literals (key values, function parameters, $filter operands)
+//! literal        = primitiveLiteral / parameterAlias / arrayOrObject
+//! primitiveLiteral = nullValue / booleanValue / guidValue / dateTimeOffsetValue
+//!                / dateValue / decimalValue / int64Value / string / enum
+//! string         = SQUOTE *( SQUOTE SQUOTE / <any char but SQUOTE> ) SQUOTE
+//! guidValue      = [ "{" ] 8HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 12HEXDIG [ "}" ]
+//! dateValue      = 4DIGIT "-" month "-" day
+//! dateTimeOffsetValue = dateValue "T" hour ":" minute [ ":" second [ "." 1*12DIGIT ] ]
+//!                  ( "Z" / SIGN hour ":" minute )
+//! decimalValue   = [ SIGN ] 1*DIGIT [ "." 1*DIGIT ] [ "e" [ SIGN ] 1*DIGIT ] [ suffix ]
+//! suffix         = "M" / "m" / "D" / "d" / "F" / "f" / "L" / "l"
+//! enum           = qualifiedName string          ; NS.EntityFilters'All'
+//! parameterAlias = "@" odataIdentifier
+//! arrayOrObject  = "[" … "]" / "{" … "}"         ; balanced, kept as text
+//! qualifiedName  = odataIdentifier *( "." odataIdentifier )
+//! odataIdentifier = ( ALPHA / "_" ) *( ALPHA / DIGIT / "_" )
+//!
+//! ; Query string: raw, split on "&", names and values percent-decoded ("+" is a plus)
+//! query          = [ option *( "&" option ) ]
+//! option         = name [ "=" value ]
+//! select         = BWS selectItem *( BWS "," BWS selectItem ) BWS
+//! selectItem     = "*" / odataIdentifier
+//! top            = 1*DIGIT
+//! count          = "true" / "false"
+//!
+//! ; $filter (boolCommonExpr), lowest precedence first
+//! boolCommonExpr = andExpr *( "or" andExpr )
+//! andExpr        = equalityExpr *( "and" equalityExpr )
+//! equalityExpr   = relationalExpr *( ( "eq" / "ne" ) relationalExpr )
+//! relationalExpr = unaryExpr *( ( "gt" / "ge" / "lt" / "le" ) unaryExpr )
+//! unaryExpr      = "not" BWS unaryExpr / primaryExpr
+//! primaryExpr    = "(" BWS boolCommonExpr BWS ")" / literal / functionCall
+//!                / memberPath [ "/" lambda ]
+//! functionCall   = qualifiedName "(" BWS [ args ] BWS ")"
+//! args           = expr *( "," expr ) / namedArg *( "," namedArg )
+//! namedArg       = odataIdentifier BWS "=" BWS expr
+//! memberPath     = qualifiedName *( "/" qualifiedName )
+//! lambda         = ( "any" / "all" ) "(" BWS [ odataIdentifier BWS ":" BWS boolCommonExpr ] BWS ")"
+//! ```
+//!
+//! # Modules
+//!
+//! - [`ast`]: the trees ([`ResourcePath`](ast::ResourcePath), [`QueryOptions`](ast::QueryOptions),
+//!   [`Literal`](ast::Literal), [`Expr`](ast::expr::Expr)), with canonical `Display`.
+//! - `parser`: one file per grammar area (`lexical`, `literal`, `path`, `options`, `expr`).
+//! - [`error`]: [`ParseError`] and [`ErrorKind`].
+//! - [`span`]: the [`Span`](span::Span) the parser walks and the [`SourceSpan`](span::SourceSpan) kept in the AST.
+#![warn(missing_docs)]
+
 pub mod ast;
+pub mod error;
+mod parser;
+pub mod span;
+
+pub use error::{ErrorKind, ParseError};
+
+/// Parses a resource path: the percent-decoded URL path after the service root
+/// (`/api/data/v9.2/`), e.g. `accounts(00000000-0000-0000-0000-000000000001)/name/$value`.
+///
+/// The empty string (or `/`) is the service document and yields no segments; a trailing
+/// `/` is allowed; a leading `/` is an [`ErrorKind::EmptySegment`].
+pub fn parse_resource_path(path: &str) -> Result<ast::ResourcePath, ParseError> {
+    parser::path::resource_path(path)
+}
+
+/// Parses a raw query string (without the leading `?`, still percent-encoded):
+/// splits on `&`, decodes, and fills [`ast::QueryOptions`]. System option names are
+/// case-sensitive; unknown (`$xyz`, `$SELECT`) and repeated system options are errors.
+pub fn parse_query(query: &str) -> Result<ast::QueryOptions, ParseError> {
+    parser::options::query_options(query)
+}
+
+/// Parses one literal on its own, such as the value of a parameter alias
+/// (`@p1='Pacific Standard Time'`, `@tid={'@odata.id':'contacts(…)'}`).
+/// Surrounding spaces are not allowed.
+pub fn parse_literal(text: &str) -> Result<ast::Literal, ParseError> {
+    parser::run(text, error::Context::Expression, "the end of the literal", parser::literal::parse_literal)
+}
+
+/// Parses a `$filter` expression (decoded text) into an [`ast::expr::Expr`].
+pub fn parse_filter(text: &str) -> Result<ast::expr::Expr, ParseError> {
+    parser::expr::filter(text)
+}

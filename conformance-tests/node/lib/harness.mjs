@@ -1,0 +1,180 @@
+// Harness for the dynamics-web-api conformance suite: one test, two targets.
+//
+// By default it spawns a fresh emulator (`dataverse-emulator serve --host 127.0.0.1 --port 0`) and waits
+// for its readiness lines. With DATAVERSE_URL set it targets that live org instead and spawns nothing.
+// Either way the tests get a real `DynamicsWebApi` client: there is no imitation client here.
+
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { DynamicsWebApi } from "dynamics-web-api";
+
+/** `<repo>/target/debug/dataverse-emulator`; this file lives in `<repo>/conformance-tests/node/lib/`. */
+const DEFAULT_EMULATOR_BIN = fileURLToPath(new URL("../../../target/debug/dataverse-emulator", import.meta.url));
+
+/** Token sent to the emulator, which does not check tokens yet. */
+const EMULATOR_TOKEN = "emulator-dev-token";
+
+/** How long the emulator gets to print its `Web API:` and `Ready` lines. */
+const STARTUP_TIMEOUT_MS = 15_000;
+
+/** How long stop() waits after SIGTERM before it escalates to SIGKILL and fails. */
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+
+/**
+ * Per-request socket timeout given to the client, so a request the target never answers fails the test
+ * instead of hanging it.
+ */
+const REQUEST_TIMEOUT_MS = 20_000;
+
+/** Matches the data API base the emulator prints, e.g. `Web API: http://127.0.0.1:41234/api/data/v9.2/`. */
+const WEB_API_LINE = /Web API: (http\S+)/;
+
+/** Keep only the tail of the emulator's output for error messages; a chatty server must not grow memory. */
+const OUTPUT_TAIL_CHARS = 8_000;
+
+/**
+ * Starts the target the suite runs against and builds a client for it.
+ *
+ * @returns {Promise<{kind: "emulator" | "live", serverUrl: string, client: DynamicsWebApi, stop: () => Promise<void>}>}
+ *   `serverUrl` is the org URL the client is configured with (no `/api/data/...` suffix). Callers must
+ *   `await stop()` when done: for the emulator it sends SIGTERM and awaits the exit.
+ */
+export async function startTarget() {
+  // The client routes every request through `http_proxy`/`https_proxy` (lower case) when set and never
+  // reads NO_PROXY (client reference §7), so a proxy in the environment would swallow 127.0.0.1 traffic.
+  for (const name of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"]) delete process.env[name];
+
+  const liveUrl = process.env.DATAVERSE_URL;
+  if (liveUrl) {
+    const token = process.env.DATAVERSE_TOKEN;
+    if (!token) throw new Error("DATAVERSE_URL is set but DATAVERSE_TOKEN is empty: a live org needs a bearer token");
+    const { serverUrl, version } = splitWebApiUrl(liveUrl);
+    return { kind: "live", serverUrl, client: createClient(serverUrl, version, token), stop: async () => {} };
+  }
+
+  const bin = process.env.DATAVERSE_EMULATOR_BIN || DEFAULT_EMULATOR_BIN;
+  const emulator = await spawnEmulator(bin);
+  const { serverUrl, version } = splitWebApiUrl(emulator.webApiUrl);
+  return { kind: "emulator", serverUrl, client: createClient(serverUrl, version, EMULATOR_TOKEN), stop: emulator.stop };
+}
+
+/**
+ * Builds the client exactly as an application would, except for the fixed token source.
+ *
+ * @param {string} serverUrl org URL with no path, or a path ending in `/` (the client drops any other path)
+ * @param {string} version data API version, e.g. "9.2"
+ * @param {string} token bearer token returned on every `onTokenRefresh` call
+ */
+function createClient(serverUrl, version, token) {
+  return new DynamicsWebApi({
+    serverUrl,
+    dataApi: { version },
+    timeout: REQUEST_TIMEOUT_MS,
+    onTokenRefresh: async () => token,
+  });
+}
+
+/**
+ * Splits `http://host:port[/org/]api/data/v9.2/` into the client's `serverUrl` and `dataApi.version`.
+ * A bare org URL (no `/api/data/` part, as usually given in DATAVERSE_URL) gets version "9.2".
+ */
+function splitWebApiUrl(url) {
+  const parsed = new URL(url);
+  const match = /^(.*\/)api\/data\/v(\d+(?:\.\d+)?)\/?$/.exec(parsed.pathname);
+  const basePath = match ? match[1] : parsed.pathname.endsWith("/") ? parsed.pathname : `${parsed.pathname}/`;
+  const version = match ? match[2] : "9.2";
+  // Without a path the client wants the bare origin; with one, the path must end in "/" to be kept.
+  const serverUrl = basePath === "/" ? parsed.origin : `${parsed.origin}${basePath}`;
+  return { serverUrl, version };
+}
+
+/**
+ * Spawns the emulator on an ephemeral port and resolves once it has printed its data API URL and then a
+ * line starting with `Ready`. Rejects (and kills the process) if it exits, fails to spawn, or stays
+ * silent for STARTUP_TIMEOUT_MS; the rejection carries the process's stdout and stderr.
+ *
+ * @returns {Promise<{webApiUrl: string, stop: () => Promise<void>}>}
+ */
+function spawnEmulator(bin) {
+  const args = ["serve", "--host", "127.0.0.1", "--port", "0"];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  // "close" (not "exit") also fires when the spawn itself fails, and only after the pipes are drained.
+  const closed = new Promise((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
+  // Never leave an emulator behind, even if the test process dies without calling stop().
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  let stdout = "";
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  // Keep draining both pipes for the process's whole life: a full pipe would block the emulator.
+  child.stderr.on("data", (chunk) => (stderr = (stderr + chunk).slice(-OUTPUT_TAIL_CHARS)));
+  // Opt-in: show the emulator's log (stderr) live, for debugging a failing test.
+  if (process.env.DATAVERSE_EMULATOR_LOG) child.stderr.on("data", (chunk) => process.stderr.write(chunk));
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+
+  const describeFailure = (why) =>
+    new Error(
+      `dataverse-emulator did not become ready: ${why}\n` +
+        `  command: ${bin} ${args.join(" ")}\n` +
+        `  (set DATAVERSE_EMULATOR_BIN, or build it with \`cargo build -p dataverse-emulator\`)\n` +
+        `--- stdout ---\n${stdout || "(empty)"}\n--- stderr ---\n${stderr || "(empty)"}`,
+    );
+
+  const stop = async () => {
+    process.removeListener("exit", killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const { code, signal } = await exited;
+      throw new Error(`dataverse-emulator died during the tests (code ${code}, signal ${signal})\n--- stderr ---\n${stderr}`);
+    }
+    child.kill("SIGTERM");
+    let timer;
+    const timedOut = new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS, "timeout")));
+    const outcome = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      child.kill("SIGKILL");
+      await exited;
+      throw new Error(`dataverse-emulator ignored SIGTERM for ${SHUTDOWN_TIMEOUT_MS} ms and was killed`);
+    }
+    if (outcome.code !== 0 && outcome.signal !== "SIGTERM") {
+      throw new Error(`dataverse-emulator exited badly on SIGTERM (code ${outcome.code}, signal ${outcome.signal})\n--- stderr ---\n${stderr}`);
+    }
+  };
+
+  return new Promise((resolve, reject) => {
+    let webApiUrl = null;
+    let settled = false;
+    const fail = (why) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      process.removeListener("exit", killOnExit);
+      child.kill("SIGKILL");
+      // Wait (briefly) for the pipes to drain so the error shows everything the process said.
+      let graceTimer;
+      const grace = new Promise((resolve) => (graceTimer = setTimeout(resolve, 1_000)));
+      Promise.race([closed, grace]).then(() => {
+        clearTimeout(graceTimer);
+        reject(describeFailure(why));
+      });
+    };
+    const timer = setTimeout(() => fail(`no "Web API: …" + "Ready" lines within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
+
+    child.once("error", (err) => fail(`could not spawn it (${err.code ?? err.message})`));
+    closed.then(({ code, signal }) => fail(`it exited before it was ready (code ${code}, signal ${signal})`));
+    lines.on("line", (line) => {
+      stdout = (stdout + line + "\n").slice(-OUTPUT_TAIL_CHARS);
+      if (settled) return;
+      const match = WEB_API_LINE.exec(line);
+      if (match) webApiUrl = match[1];
+      else if (webApiUrl && line.startsWith("Ready")) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({ webApiUrl, stop });
+      }
+    });
+  });
+}

@@ -1,0 +1,101 @@
+//! The core: a plain function from `Request<Bytes>` to a response, testable without a
+//! socket. It finds the org and the service root, parses the URL, routes it to an
+//! operation, runs it, and renders any error in the one error format.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Request;
+use percent_encoding::percent_decode_str;
+
+use crate::config::Config;
+use crate::error::{Code, Error, Result};
+use crate::operation::Ctx;
+use crate::org::{Org, Orgs};
+use crate::route;
+use crate::wire::headers::Preferences;
+use crate::wire::response::{Reply, Response};
+
+/// The scheme the connection was made with, set by the server for TLS connections;
+/// requests without it are plain HTTP.
+#[derive(Debug, Clone, Copy)]
+pub struct Scheme(pub &'static str);
+
+struct Inner {
+    orgs: Orgs,
+    config: Config,
+}
+
+/// The emulator application: cheap to clone, shared by every connection.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+/// The Web API versions served.
+const VERSIONS: [&str; 3] = ["v9.0", "v9.1", "v9.2"];
+
+impl App {
+    /// An app serving the given orgs.
+    pub fn new(orgs: Orgs, config: Config) -> App {
+        App { inner: Arc::new(Inner { orgs, config }) }
+    }
+
+    /// An app serving one org with default settings.
+    pub fn with_org(org: Org) -> App {
+        App::new(Orgs::single(org), Config::default())
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Answers one request. Never panics on client input and never fails: errors become
+    /// Dataverse error responses.
+    pub fn handle(&self, req: Request<Bytes>) -> Response {
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let reply = self.dispatch(&req).unwrap_or_else(Reply::from);
+        let response = reply.build();
+        tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+        response
+    }
+
+    fn dispatch(&self, req: &Request<Bytes>) -> Result<Reply> {
+        let path = req.uri().path();
+        let rest = path.strip_prefix("/api/data/").ok_or_else(|| Error::segment_not_found(path.trim_start_matches('/')))?;
+        let (version, rel) = rest.split_once('/').unwrap_or((rest, ""));
+        if !VERSIONS.contains(&version) {
+            return Err(Error::segment_not_found(version));
+        }
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .unwrap_or_else(|| "localhost".to_string());
+        let org = self.inner.orgs.resolve(Some(&host)).ok_or_else(|| Error::segment_not_found(&host))?;
+        let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
+        let root = format!("{scheme}://{host}/api/data/{version}/");
+        let decoded = percent_decode_str(rel)
+            .decode_utf8()
+            .map_err(|_| Error::new(Code::BadRequest, "The request URI is not valid UTF-8 after percent-decoding."))?;
+        let resource = odata_parser::parse_resource_path(&decoded)?;
+        let query = odata_parser::parse_query(req.uri().query().unwrap_or(""))?;
+        let url = format!("{root}{decoded}");
+        let operation = route::route(req.method(), &resource, &org.metadata, &url)?;
+        let ctx = Ctx {
+            org: &org,
+            method: req.method(),
+            headers: req.headers(),
+            body: req.body(),
+            root,
+            query,
+            prefs: Preferences::from_headers(req.headers()),
+            caller: org.settings.caller_id,
+        };
+        operation.apply(&ctx)
+    }
+}

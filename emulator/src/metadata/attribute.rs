@@ -1,0 +1,187 @@
+//! Column definitions and their Dataverse types.
+
+/// Dataverse attribute types (`AttributeTypeCode`), as named in metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeType {
+    /// Single line of text.
+    String,
+    /// Multiple lines of text.
+    Memo,
+    /// Whole number (Edm.Int32).
+    Integer,
+    /// Edm.Int64 (versionnumber and friends).
+    BigInt,
+    /// Edm.Decimal with column precision.
+    Decimal,
+    /// Edm.Double.
+    Double,
+    /// Currency (Edm.Decimal, scale 4 on the wire).
+    Money,
+    /// Two options.
+    Boolean,
+    /// Date and time, or date-only.
+    DateTime,
+    /// Choice.
+    Picklist,
+    /// Status (statecode).
+    State,
+    /// Status reason (statuscode).
+    Status,
+    /// Lookup to one or more tables.
+    Lookup,
+    /// Account-or-contact lookup.
+    Customer,
+    /// Systemuser-or-team lookup.
+    Owner,
+    /// Edm.Guid.
+    Uniqueidentifier,
+    /// Activity parties (to, from, …); not an OData property.
+    PartyList,
+    /// A table name (objecttypecode, activitytypecode, …), Edm.String.
+    EntityName,
+    /// Image column (Edm.Binary); read-only here.
+    Image,
+    /// Managed property (a complex type); read-only here.
+    ManagedProperty,
+    /// Anything else the fixtures may name; treated as read-only text.
+    Virtual,
+}
+
+impl AttributeType {
+    /// Parses the metadata name.
+    pub fn from_name(s: &str) -> AttributeType {
+        match s {
+            "String" => Self::String,
+            "Memo" => Self::Memo,
+            "Integer" => Self::Integer,
+            "BigInt" => Self::BigInt,
+            "Decimal" => Self::Decimal,
+            "Double" => Self::Double,
+            "Money" => Self::Money,
+            "Boolean" => Self::Boolean,
+            "DateTime" => Self::DateTime,
+            "Picklist" => Self::Picklist,
+            "State" => Self::State,
+            "Status" => Self::Status,
+            "Lookup" => Self::Lookup,
+            "Customer" => Self::Customer,
+            "Owner" => Self::Owner,
+            "Uniqueidentifier" => Self::Uniqueidentifier,
+            "PartyList" => Self::PartyList,
+            "EntityName" => Self::EntityName,
+            "Image" => Self::Image,
+            "ManagedProperty" => Self::ManagedProperty,
+            _ => Self::Virtual,
+        }
+    }
+
+    /// Lookup-like columns are exposed as `_x_value` and bound through navigation properties.
+    pub fn is_lookup(self) -> bool {
+        matches!(self, Self::Lookup | Self::Customer | Self::Owner)
+    }
+
+    /// Choice-like columns hold an option value.
+    pub fn is_choice(self) -> bool {
+        matches!(self, Self::Picklist | Self::State | Self::Status)
+    }
+
+    /// The Edm type name used in messages and `$metadata`.
+    pub fn edm_type(self) -> &'static str {
+        match self {
+            Self::String | Self::Memo | Self::EntityName | Self::Virtual => "Edm.String",
+            Self::Integer | Self::Picklist | Self::State | Self::Status => "Edm.Int32",
+            Self::BigInt => "Edm.Int64",
+            Self::Decimal | Self::Money => "Edm.Decimal",
+            Self::Double => "Edm.Double",
+            Self::Boolean => "Edm.Boolean",
+            Self::DateTime => "Edm.DateTimeOffset",
+            Self::Lookup | Self::Customer | Self::Owner | Self::Uniqueidentifier => "Edm.Guid",
+            Self::Image => "Edm.Binary",
+            Self::PartyList | Self::ManagedProperty => "Edm.Untyped",
+        }
+    }
+}
+
+/// How a DateTime column stores and shows its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateTimeKind {
+    /// Format DateAndTime: a UTC instant, `2024-05-01T10:20:30Z`.
+    DateAndTime,
+    /// Format DateOnly with UserLocal behaviour: an instant shown as a date in the UI.
+    DateOnlyUserLocal,
+    /// DateOnly behaviour: an Edm.Date, `2024-05-01`.
+    DateOnly,
+}
+
+/// One choice option.
+#[derive(Debug, Clone)]
+pub struct OptionDef {
+    /// The stored value.
+    pub value: i32,
+    /// The English label.
+    pub label: String,
+    /// For statuscode options: the statecode they belong to.
+    pub state: Option<i32>,
+    /// For statecode options: the default statuscode.
+    pub default_status: Option<i32>,
+}
+
+/// A column definition.
+#[derive(Debug, Clone)]
+pub struct AttributeDef {
+    /// `name`, `primarycontactid`, …
+    pub logical_name: String,
+    /// `Name`, `PrimaryContactId`, …
+    pub schema_name: String,
+    /// The Dataverse type.
+    pub kind: AttributeType,
+    /// Display label.
+    pub display_name: Option<String>,
+    /// `None`, `ApplicationRequired`, `SystemRequired`, `Recommended`.
+    pub required_level: String,
+    /// Accepts a value on create.
+    pub valid_for_create: bool,
+    /// Accepts a value on update.
+    pub valid_for_update: bool,
+    /// Readable.
+    pub valid_for_read: bool,
+    /// String/Memo maximum length.
+    pub max_length: Option<usize>,
+    /// Numeric lower bound.
+    pub min_value: Option<f64>,
+    /// Numeric upper bound.
+    pub max_value: Option<f64>,
+    /// Decimal places for Decimal/Double/Money.
+    pub precision: Option<u32>,
+    /// DateTime behaviour.
+    pub date_kind: Option<DateTimeKind>,
+    /// Choice options (Boolean columns list 1 then 0).
+    pub options: Vec<OptionDef>,
+    /// Lookup target tables.
+    pub targets: Vec<String>,
+    /// Default value from metadata (Boolean and Picklist columns).
+    pub default_value: Option<serde_json::Value>,
+    /// Not an OData property: a `…name`/`…yominame`/`…type` companion of a lookup, or a party list.
+    pub hidden: bool,
+}
+
+impl AttributeDef {
+    /// Whether the column appears in OData payloads at all.
+    pub fn is_odata_property(&self) -> bool {
+        !self.hidden && self.valid_for_read && self.kind != AttributeType::PartyList
+    }
+
+    /// The JSON property name: `_primarycontactid_value` for lookups, the logical name otherwise.
+    pub fn property_name(&self) -> String {
+        if self.kind.is_lookup() {
+            format!("_{}_value", self.logical_name)
+        } else {
+            self.logical_name.clone()
+        }
+    }
+
+    /// The label of an option value, if it exists.
+    pub fn option(&self, value: i32) -> Option<&OptionDef> {
+        self.options.iter().find(|o| o.value == value)
+    }
+}

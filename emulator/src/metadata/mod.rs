@@ -1,0 +1,165 @@
+//! The org's schema: tables, columns, option sets, relationships and keys.
+//!
+//! This is the single source of truth the store validates against and every endpoint
+//! reads. It is loaded from the fixture JSON ([`load`]) and shared read-only behind an
+//! `Arc` by everything that serves the org.
+
+mod attribute;
+mod load;
+mod navigation;
+
+pub use attribute::{AttributeDef, AttributeType, DateTimeKind, OptionDef};
+pub use load::{load_tables, MetadataError};
+pub use navigation::{Navigation, SingleValued};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A table (entity) definition.
+#[derive(Debug, Clone)]
+pub struct EntityDef {
+    /// `account`
+    pub logical_name: String,
+    /// `Account`
+    pub schema_name: String,
+    /// `accounts`
+    pub entity_set_name: String,
+    /// `accountid`
+    pub primary_id: String,
+    /// `name` (absent on intersect-like tables such as activityparty)
+    pub primary_name: Option<String>,
+    /// Documented object type code (account 1, contact 2, …).
+    pub object_type_code: i32,
+    /// `UserOwned`, `OrganizationOwned`, `BusinessOwned`, `None`.
+    pub ownership: String,
+    /// Activity tables (phonecall, task, …) share `activityid` and activity parties.
+    pub is_activity: bool,
+    /// Display name, e.g. `Account`.
+    pub display_name: Option<String>,
+    /// Columns in definition order.
+    pub attributes: Vec<AttributeDef>,
+    /// Column index by logical name.
+    attribute_index: HashMap<String, usize>,
+    /// Alternate keys: name and the columns that make them up.
+    pub keys: Vec<KeyDef>,
+    /// 1:N relationships where this table is the referenced (parent) side.
+    pub one_to_many: Vec<Relationship>,
+    /// N:1 relationships where this table is the referencing (child) side.
+    pub many_to_one: Vec<Relationship>,
+    /// N:N relationships.
+    pub many_to_many: Vec<ManyToMany>,
+}
+
+/// An alternate key.
+#[derive(Debug, Clone)]
+pub struct KeyDef {
+    /// The key's logical name.
+    pub logical_name: String,
+    /// Columns, in the order they make up the key.
+    pub attributes: Vec<String>,
+}
+
+/// A one-to-many relationship, seen from either side.
+#[derive(Debug, Clone)]
+pub struct Relationship {
+    /// `contact_customer_accounts`
+    pub schema_name: String,
+    /// The parent table (`account`), or a virtual base type such as `owner`.
+    pub referenced_entity: String,
+    /// The parent's primary key column.
+    pub referenced_attribute: String,
+    /// The child table (`contact`).
+    pub referencing_entity: String,
+    /// The lookup column on the child (`parentcustomerid`).
+    pub referencing_attribute: String,
+    /// Collection-valued navigation property on the parent (`contact_customer_accounts`).
+    pub referenced_nav: Option<String>,
+    /// Single-valued navigation property on the child (`parentcustomerid_account`).
+    pub referencing_nav: Option<String>,
+    /// What deleting the parent does to children: `Cascade`, `RemoveLink`, `Restrict`, `NoCascade`.
+    pub cascade_delete: String,
+}
+
+/// A many-to-many relationship.
+#[derive(Debug, Clone)]
+pub struct ManyToMany {
+    /// Relationship schema name; also the intersect set's identity in the store.
+    pub schema_name: String,
+    /// Intersect table name.
+    pub intersect_entity: String,
+    /// First table.
+    pub entity1: String,
+    /// Navigation property on the first table.
+    pub entity1_nav: String,
+    /// Second table.
+    pub entity2: String,
+    /// Navigation property on the second table.
+    pub entity2_nav: String,
+}
+
+impl EntityDef {
+    /// Builds the index; call after filling `attributes`.
+    pub(crate) fn reindex(&mut self) {
+        self.attribute_index =
+            self.attributes.iter().enumerate().map(|(i, a)| (a.logical_name.clone(), i)).collect();
+    }
+
+    /// A column by logical name.
+    pub fn attribute(&self, name: &str) -> Option<&AttributeDef> {
+        self.attribute_index.get(name).map(|&i| &self.attributes[i])
+    }
+
+    /// A column that is exposed as an OData structural property (see
+    /// [`AttributeDef::is_odata_property`]), found by its *property* name: lookups are
+    /// addressed as `_x_value`.
+    pub fn property(&self, property_name: &str) -> Option<&AttributeDef> {
+        let logical = property_name
+            .strip_prefix('_')
+            .and_then(|s| s.strip_suffix("_value"))
+            .unwrap_or(property_name);
+        let attr = self.attribute(logical)?;
+        if !attr.is_odata_property() {
+            return None;
+        }
+        (attr.property_name() == property_name).then_some(attr)
+    }
+
+    /// The OData type name, `Microsoft.Dynamics.CRM.account`.
+    pub fn odata_type(&self) -> String {
+        format!("Microsoft.Dynamics.CRM.{}", self.logical_name)
+    }
+}
+
+/// The whole schema of one org.
+#[derive(Debug, Clone, Default)]
+pub struct Metadata {
+    entities: HashMap<String, Arc<EntityDef>>,
+    by_set: HashMap<String, String>,
+}
+
+impl Metadata {
+    /// Builds the catalog from table definitions.
+    pub fn new(tables: Vec<EntityDef>) -> Self {
+        let mut m = Metadata::default();
+        for t in tables {
+            m.by_set.insert(t.entity_set_name.clone(), t.logical_name.clone());
+            m.entities.insert(t.logical_name.clone(), Arc::new(t));
+        }
+        m
+    }
+
+    /// A table by logical name.
+    pub fn entity(&self, logical_name: &str) -> Option<&Arc<EntityDef>> {
+        self.entities.get(logical_name)
+    }
+
+    /// A table by entity set name. Set names are case-sensitive in Dataverse.
+    pub fn entity_by_set(&self, set: &str) -> Option<&Arc<EntityDef>> {
+        self.by_set.get(set).and_then(|l| self.entities.get(l))
+    }
+
+    /// All tables, in no particular order.
+    pub fn entities(&self) -> impl Iterator<Item = &Arc<EntityDef>> {
+        self.entities.values()
+    }
+}

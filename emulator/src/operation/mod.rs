@@ -1,0 +1,239 @@
+//! One Dataverse message per file. [`route`](crate::route) picks the [`Operation`];
+//! [`Operation::apply`] runs it against the org with the request's [`Ctx`] and returns
+//! the reply. Operations don't touch hyper types beyond headers and body bytes.
+
+mod associate;
+mod create;
+mod delete;
+mod property;
+mod retrieve;
+mod retrieve_multiple;
+mod service_document;
+pub mod target;
+mod update;
+mod who_am_i;
+pub mod write;
+
+use http::{HeaderMap, Method};
+use odata_parser::ast::{Parens, QueryOptions, SelectItem};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::metadata::EntityDef;
+use crate::org::Org;
+use crate::route::RecordPath;
+use crate::store::State;
+use crate::wire::headers::Preferences;
+use crate::wire::json::Renderer;
+use crate::wire::response::Reply;
+use std::sync::Arc;
+
+/// Every message the emulator answers, with its routed target.
+#[derive(Debug)]
+pub enum Operation {
+    /// `GET /` — the entity sets.
+    ServiceDocument,
+    /// `GET WhoAmI`
+    WhoAmI,
+    /// `POST /accounts`
+    Create {
+        /// The table.
+        entity: Arc<EntityDef>,
+    },
+    /// `GET /accounts`
+    RetrieveMultiple {
+        /// The table.
+        entity: Arc<EntityDef>,
+    },
+    /// `GET /accounts/$count`
+    Count {
+        /// The table.
+        entity: Arc<EntityDef>,
+    },
+    /// `GET /accounts(id)`
+    Retrieve {
+        /// The record.
+        record: RecordPath,
+    },
+    /// `PATCH /accounts(id)`: update, or create when missing.
+    Upsert {
+        /// The record.
+        record: RecordPath,
+    },
+    /// `DELETE /accounts(id)`
+    Delete {
+        /// The record.
+        record: RecordPath,
+    },
+    /// `GET /accounts(id)/name[/$value]`
+    GetProperty {
+        /// The record.
+        record: RecordPath,
+        /// Column logical name.
+        attribute: String,
+        /// `/$value`: the raw value.
+        raw: bool,
+    },
+    /// `PUT /accounts(id)/name`
+    PutProperty {
+        /// The record.
+        record: RecordPath,
+        /// Column logical name.
+        attribute: String,
+    },
+    /// `DELETE /accounts(id)/description`
+    DeleteProperty {
+        /// The record.
+        record: RecordPath,
+        /// Column logical name.
+        attribute: String,
+    },
+    /// `GET /accounts(id)/primarycontactid` or `/contact_customer_accounts`
+    RetrieveRelated {
+        /// The record.
+        record: RecordPath,
+        /// Navigation property.
+        nav: String,
+    },
+    /// `GET /accounts(id)/nav/$ref`
+    GetRef {
+        /// The record.
+        record: RecordPath,
+        /// Navigation property.
+        nav: String,
+    },
+    /// `POST …/collectionnav/$ref` or `PUT …/singlenav/$ref`
+    Associate {
+        /// The record.
+        record: RecordPath,
+        /// Navigation property.
+        nav: String,
+    },
+    /// `DELETE …/nav/$ref`, `DELETE …/nav(id)/$ref`, `DELETE …/nav/$ref?$id=…`
+    Disassociate {
+        /// The record.
+        record: RecordPath,
+        /// Navigation property.
+        nav: String,
+        /// The related record's key, when given in the path.
+        related: Option<Parens>,
+    },
+}
+
+/// What an operation knows about its request.
+pub struct Ctx<'a> {
+    /// The org addressed.
+    pub org: &'a Org,
+    /// HTTP method.
+    pub method: &'a Method,
+    /// Request headers.
+    pub headers: &'a HeaderMap,
+    /// Request body.
+    pub body: &'a [u8],
+    /// The service root as the client addressed it, e.g. `http://localhost:5555/api/data/v9.2/`.
+    pub root: String,
+    /// Parsed query options.
+    pub query: QueryOptions,
+    /// Parsed `Prefer` header.
+    pub prefs: Preferences,
+    /// The acting system user.
+    pub caller: Uuid,
+}
+
+impl Ctx<'_> {
+    /// The write context for this request.
+    pub fn writer(&self) -> write::WriteContext<'_> {
+        write::WriteContext { org: self.org, caller: self.caller, now: self.org.clock.now() }
+    }
+
+    /// A renderer over a read view.
+    pub fn renderer<'s>(&'s self, state: &'s State) -> Renderer<'s> {
+        Renderer { metadata: &self.org.metadata, state, annotations: self.prefs.annotations() }
+    }
+
+    /// `$select`, validated against the table: property names, `None` for all columns.
+    pub fn select(&self, entity: &EntityDef) -> Result<Option<Vec<String>>> {
+        let Some(items) = &self.query.select else { return Ok(None) };
+        let mut names = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                SelectItem::Star => return Ok(None),
+                SelectItem::Property(p) => {
+                    if entity.property(p).is_none() {
+                        return Err(Error::property_not_found(&entity.logical_name, p));
+                    }
+                    if !names.contains(p) {
+                        names.push(p.clone());
+                    }
+                }
+            }
+        }
+        Ok(Some(names))
+    }
+
+    /// `accounts(name,revenue)` or `accounts` for `@odata.context`.
+    pub fn context_target(&self, set: &str, select: Option<&[String]>) -> String {
+        match select {
+            Some(cols) => format!("{}$metadata#{set}({})", self.root, cols.join(",")),
+            None => format!("{}$metadata#{set}", self.root),
+        }
+    }
+
+    /// The canonical URL of a record: `{root}accounts(<id>)`.
+    pub fn entity_id(&self, entity: &EntityDef, id: Uuid) -> String {
+        format!("{}{}({id})", self.root, entity.entity_set_name)
+    }
+
+    /// Refuses query options this build doesn't evaluate yet, rather than ignoring them
+    /// and returning wrong results.
+    pub fn refuse_unimplemented_options(&self) -> Result<()> {
+        let q = &self.query;
+        for (name, present) in [("$filter", q.filter.is_some()), ("$orderby", q.orderby.is_some()), ("$expand", q.expand.is_some()), ("$apply", q.apply.is_some()), ("$skiptoken", q.skiptoken.is_some())] {
+            if present {
+                return Err(Error::new(crate::error::Code::NotSupported, format!("The query option '{name}' is not emulated yet.")));
+            }
+        }
+        if let Some(name) = q.unsupported.first() {
+            let message = match name.as_str() {
+                "skip" => "Skip Clause is not supported in CRM".to_string(),
+                other => format!("The query parameter '${other}' is not supported."),
+            };
+            return Err(Error::new(crate::error::Code::BadRequest, message));
+        }
+        if let Some((name, _)) = q.custom.iter().find(|(n, _)| n == "fetchXml" || n == "savedQuery" || n == "userQuery") {
+            return Err(Error::new(crate::error::Code::NotSupported, format!("The query parameter '{name}' is not emulated yet.")));
+        }
+        Ok(())
+    }
+}
+
+impl Operation {
+    /// Runs the operation.
+    pub fn apply(self, ctx: &Ctx<'_>) -> Result<Reply> {
+        match self {
+            Operation::ServiceDocument => service_document::apply(ctx),
+            Operation::WhoAmI => who_am_i::apply(ctx),
+            Operation::Create { entity } => create::apply(ctx, &entity),
+            Operation::RetrieveMultiple { entity } => retrieve_multiple::apply(ctx, &entity),
+            Operation::Count { entity } => retrieve_multiple::count(ctx, &entity),
+            Operation::Retrieve { record } => retrieve::apply(ctx, &record),
+            Operation::Upsert { record } => update::apply(ctx, &record),
+            Operation::Delete { record } => delete::apply(ctx, &record),
+            Operation::GetProperty { record, attribute, raw } => property::get(ctx, &record, &attribute, raw),
+            Operation::PutProperty { record, attribute } => property::put(ctx, &record, &attribute),
+            Operation::DeleteProperty { record, attribute } => property::delete(ctx, &record, &attribute),
+            Operation::RetrieveRelated { record, nav } => retrieve::related(ctx, &record, &nav),
+            Operation::GetRef { record, nav } => associate::get_ref(ctx, &record, &nav),
+            Operation::Associate { record, nav } => associate::associate(ctx, &record, &nav),
+            Operation::Disassociate { record, nav, related } => associate::disassociate(ctx, &record, &nav, related.as_ref()),
+        }
+    }
+}
+
+/// The record a path addresses, read from `state`, or the Dataverse not-found error.
+pub fn existing(state: &State, record: &RecordPath) -> Result<Arc<crate::store::Record>> {
+    let locator = target::Locator { entity: record.entity.logical_name.clone(), key: record.key.clone() };
+    target::resolve(state, &locator)
+        .and_then(|id| state.get(&record.entity.logical_name, id).cloned())
+        .ok_or_else(|| target::not_found(&locator))
+}

@@ -1,0 +1,151 @@
+//! Columns the platform fills in: defaults, system columns, and computed columns.
+
+use std::collections::BTreeMap;
+
+use crate::metadata::{AttributeType, EntityDef};
+use crate::store::{EntityRef, Value};
+
+use super::WriteContext;
+
+/// Sets a reference column, as a lookup or (for plain Uniqueidentifier columns such as
+/// activityparty.owningbusinessunit) as a GUID. Columns the table lacks are skipped.
+pub(super) fn set_lookup(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>, name: &str, value: Value) {
+    let Some(attr) = entity.attribute(name) else { return };
+    let value = match (attr.kind, value) {
+        (AttributeType::Uniqueidentifier, Value::Lookup(r)) => Value::Guid(r.id),
+        (_, v) => v,
+    };
+    attrs.insert(name.to_string(), value);
+}
+
+fn reference(logical_name: &str, id: uuid::Uuid) -> Value {
+    Value::Lookup(EntityRef { logical_name: logical_name.to_string(), id })
+}
+
+/// Column defaults from metadata: two-option defaults and the initial state.
+pub(super) fn defaults(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+    for attr in &entity.attributes {
+        if attr.kind == AttributeType::Boolean && attr.valid_for_create {
+            if let Some(serde_json::Value::Bool(b)) = attr.default_value {
+                attrs.insert(attr.logical_name.clone(), Value::Boolean(b));
+            }
+        }
+    }
+    if let Some(state) = entity.attribute("statecode").filter(|a| a.kind == AttributeType::State) {
+        if let Some(first) = state.options.first() {
+            attrs.insert("statecode".into(), Value::Choice(first.value));
+        }
+    }
+}
+
+/// A status reason that doesn't belong to the record's state (or none at all) becomes
+/// the state's default status reason: on create, and when an update changes the state.
+pub(super) fn status_for_state(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+    let (Some(state_attr), Some(status_attr)) = (entity.attribute("statecode"), entity.attribute("statuscode")) else { return };
+    let Some(Value::Choice(state)) = attrs.get("statecode").cloned() else { return };
+    let fits = match attrs.get("statuscode") {
+        Some(Value::Choice(s)) => status_attr.option(*s).is_some_and(|o| o.state.is_none_or(|st| st == state)),
+        _ => false,
+    };
+    if fits {
+        return;
+    }
+    let default = state_attr
+        .option(state)
+        .and_then(|o| o.default_status)
+        .or_else(|| status_attr.options.iter().find(|o| o.state == Some(state)).map(|o| o.value));
+    if let Some(d) = default {
+        attrs.insert("statuscode".into(), Value::Choice(d));
+    }
+}
+
+/// System columns of a new record.
+pub(super) fn on_create(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+    let s = &w.org.settings;
+    let created = match attrs.get("overriddencreatedon") {
+        Some(Value::DateTime(t)) => *t,
+        _ => w.now,
+    };
+    for (name, value) in [("createdon", Value::DateTime(created)), ("modifiedon", Value::DateTime(w.now))] {
+        if entity.attribute(name).is_some() {
+            attrs.insert(name.into(), value);
+        }
+    }
+    for name in ["createdby", "modifiedby"] {
+        set_lookup(entity, attrs, name, reference("systemuser", w.caller));
+    }
+    if entity.attribute("ownerid").is_some() && attrs.get("ownerid").is_none_or(Value::is_null) {
+        attrs.insert("ownerid".into(), reference("systemuser", w.caller));
+    }
+    if let Some(Value::Lookup(owner)) = attrs.get("ownerid").cloned() {
+        let (user, team) = if owner.logical_name == "team" { (Value::Null, Value::Lookup(owner)) } else { (Value::Lookup(owner), Value::Null) };
+        set_lookup(entity, attrs, "owninguser", user);
+        set_lookup(entity, attrs, "owningteam", team);
+        set_lookup(entity, attrs, "owningbusinessunit", reference("businessunit", s.business_unit_id));
+    }
+    if entity.is_activity && entity.attribute("activitytypecode").is_some() {
+        attrs.insert("activitytypecode".into(), Value::String(entity.logical_name.clone()));
+    }
+    money_columns(w, entity, attrs);
+}
+
+/// System columns of an updated record.
+pub(super) fn on_update(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+    if entity.attribute("modifiedon").is_some() {
+        attrs.insert("modifiedon".into(), Value::DateTime(w.now));
+    }
+    set_lookup(entity, attrs, "modifiedby", reference("systemuser", w.caller));
+    if let Some(Value::Lookup(owner)) = attrs.get("ownerid").cloned() {
+        let (user, team) = if owner.logical_name == "team" { (Value::Null, Value::Lookup(owner)) } else { (Value::Lookup(owner), Value::Null) };
+        set_lookup(entity, attrs, "owninguser", user);
+        set_lookup(entity, attrs, "owningteam", team);
+    }
+    money_columns(w, entity, attrs);
+}
+
+/// A record with money gets the base currency, exchange rate 1, and `<col>_base` copies.
+fn money_columns(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+    let money: Vec<(String, Value)> = entity
+        .attributes
+        .iter()
+        .filter(|a| a.kind == AttributeType::Money && !a.logical_name.ends_with("_base"))
+        .filter_map(|a| attrs.get(&a.logical_name).map(|v| (a.logical_name.clone(), v.clone())))
+        .collect();
+    if money.iter().all(|(_, v)| v.is_null()) {
+        return;
+    }
+    if entity.attribute("transactioncurrencyid").is_some_and(|a| a.kind.is_lookup())
+        && attrs.get("transactioncurrencyid").is_none_or(Value::is_null)
+    {
+        attrs.insert("transactioncurrencyid".into(), reference("transactioncurrency", w.org.settings.base_currency_id));
+    }
+    if entity.attribute("exchangerate").is_some() {
+        attrs.insert("exchangerate".into(), Value::Decimal(rust_decimal::Decimal::ONE));
+    }
+    for (name, value) in money {
+        let base = format!("{name}_base");
+        if entity.attribute(&base).is_some() {
+            attrs.insert(base, value);
+        }
+    }
+}
+
+/// Computed columns: `fullname` from first and last name (contact, lead, systemuser).
+pub(super) fn computed(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+    if entity.attribute("fullname").is_some() && entity.attribute("firstname").is_some() && entity.attribute("lastname").is_some() {
+        let part = |n: &str| match attrs.get(n) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            _ => None,
+        };
+        let full: Vec<String> = [part("firstname"), part("lastname")].into_iter().flatten().collect();
+        let value = if full.is_empty() { Value::Null } else { Value::String(full.join(" ")) };
+        attrs.insert("fullname".into(), value);
+    }
+}
+
+/// Stores the row version in `versionnumber` where the table has it.
+pub(super) fn set_version(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>, version: u64) {
+    if entity.attribute("versionnumber").is_some() {
+        attrs.insert("versionnumber".into(), Value::BigInt(i64::try_from(version).unwrap_or(i64::MAX)));
+    }
+}

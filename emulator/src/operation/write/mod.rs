@@ -1,0 +1,178 @@
+//! The write pipeline every create, update, upsert, deep insert and seed record goes
+//! through: decoded input → lookups resolved → defaults, system and computed columns →
+//! validation → store. It runs inside a store transaction, so any error undoes the whole
+//! request, nested records included.
+
+mod columns;
+mod related;
+mod validate;
+
+pub use related::{associate, delete, disassociate};
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{Code, Error, Result};
+use crate::metadata::{EntityDef, SingleValued};
+use crate::org::Org;
+use crate::store::{EntityRef, Record, Transaction, Value};
+use crate::wire::input::{EntityInput, Field};
+
+use super::target::{self, Locator};
+
+/// Who writes, and when.
+pub struct WriteContext<'a> {
+    /// The org being written.
+    pub org: &'a Org,
+    /// The acting system user.
+    pub caller: Uuid,
+    /// The request's timestamp, shared by every record it writes.
+    pub now: OffsetDateTime,
+}
+
+/// Whether a field is being applied to a new record or an existing one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Update,
+}
+
+/// Resolves a bound record and checks the lookup may point at its table.
+fn bind_target(tx: &Transaction<'_>, entity: &EntityDef, nav: &SingleValued, locator: &Locator) -> Result<EntityRef> {
+    let allowed = match &nav.target {
+        Some(t) => *t == locator.entity,
+        None => entity.attribute(&nav.attribute).is_some_and(|a| a.targets.contains(&locator.entity)),
+    };
+    if !allowed {
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!(
+                "The navigation property '{}' of '{}' cannot refer to a record of type '{}'.",
+                nav.nav, entity.logical_name, locator.entity
+            ),
+        ));
+    }
+    let id = target::resolve(tx.state(), locator).ok_or_else(|| target::not_found(locator))?;
+    Ok(EntityRef { logical_name: locator.entity.clone(), id })
+}
+
+/// Applies value and single-valued bind fields; returns the fields that need the record
+/// to exist first (collection binds and collection deep inserts).
+fn apply_fields(
+    tx: &mut Transaction<'_>,
+    w: &WriteContext<'_>,
+    entity: &EntityDef,
+    attrs: &mut BTreeMap<String, Value>,
+    input: EntityInput,
+    mode: Mode,
+) -> Result<Vec<Field>> {
+    let mut later = Vec::new();
+    for field in input.fields {
+        match field {
+            Field::Value { attribute, value } => {
+                let Some(attr) = entity.attribute(&attribute) else { continue };
+                let writable = match mode {
+                    Mode::Create => attr.valid_for_create,
+                    Mode::Update => attr.valid_for_update,
+                };
+                // Read-only columns in a body are ignored, as the service does.
+                if writable || (mode == Mode::Create && attribute == entity.primary_id) {
+                    attrs.insert(attribute, value);
+                }
+            }
+            Field::Bind { nav, target } => {
+                let value = match target {
+                    Some(l) => Value::Lookup(bind_target(tx, entity, &nav, &l)?),
+                    None => Value::Null,
+                };
+                columns::set_lookup(entity, attrs, &nav.attribute, value);
+            }
+            Field::DeepSingle { nav, entity: target_entity, input } => {
+                if mode == Mode::Update {
+                    return Err(deep_update_error(&nav.nav));
+                }
+                let def = w.org.metadata.entity(&target_entity).ok_or_else(|| Error::internal("deep insert table"))?.clone();
+                let created = create(tx, w, &def, None, input)?;
+                columns::set_lookup(entity, attrs, &nav.attribute, Value::Lookup(EntityRef { logical_name: target_entity, id: created.id }));
+            }
+            Field::DeepCollection { ref nav, .. } if mode == Mode::Update => return Err(deep_update_error(nav)),
+            other => later.push(other),
+        }
+    }
+    Ok(later)
+}
+
+fn deep_update_error(nav: &str) -> Error {
+    Error::new(Code::BadRequest, format!("Deep update of the navigation property '{nav}' is not supported. Create related records separately or use @odata.bind."))
+}
+
+/// Creates a record. `id` comes from the URL (upsert); otherwise the body's primary key
+/// or a new GUID is used.
+pub fn create(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef, id: Option<Uuid>, input: EntityInput) -> Result<Arc<Record>> {
+    create_with(tx, w, entity, id, input, Vec::new())
+}
+
+/// [`create`] with extra column values that win over the body (the parent link of a deep
+/// insert, or the key columns of an upsert by alternate key).
+pub fn create_with(
+    tx: &mut Transaction<'_>,
+    w: &WriteContext<'_>,
+    entity: &EntityDef,
+    id: Option<Uuid>,
+    input: EntityInput,
+    extra: Vec<(String, Value)>,
+) -> Result<Arc<Record>> {
+    let id = id.or_else(|| input.primary_id(entity)).unwrap_or_else(Uuid::new_v4);
+    if tx.state().get(&entity.logical_name, id).is_some() {
+        return Err(Error::new(Code::DuplicateRecord, "Cannot insert duplicate key."));
+    }
+    let mut attrs = BTreeMap::new();
+    columns::defaults(entity, &mut attrs);
+    let later = apply_fields(tx, w, entity, &mut attrs, input, Mode::Create)?;
+    for (name, value) in extra {
+        columns::set_lookup(entity, &mut attrs, &name, value);
+    }
+    attrs.insert(entity.primary_id.clone(), Value::Guid(id));
+    columns::on_create(w, entity, &mut attrs);
+    columns::computed(entity, &mut attrs);
+    columns::status_for_state(entity, &mut attrs);
+    validate::record(entity, &attrs, id)?;
+    let version = tx.next_version();
+    columns::set_version(entity, &mut attrs, version);
+    let record = tx.put(&entity.logical_name, Record { id, version, attributes: attrs })?;
+    related::apply_later(tx, w, entity, &record, later)?;
+    Ok(record)
+}
+
+/// Updates an existing record with the body's fields.
+pub fn update(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef, existing: &Record, input: EntityInput) -> Result<Arc<Record>> {
+    update_with(tx, w, entity, existing, input, Vec::new())
+}
+
+/// [`update`] with extra column values applied after the body's.
+pub fn update_with(
+    tx: &mut Transaction<'_>,
+    w: &WriteContext<'_>,
+    entity: &EntityDef,
+    existing: &Record,
+    input: EntityInput,
+    extra: Vec<(String, Value)>,
+) -> Result<Arc<Record>> {
+    let mut attrs = existing.attributes.clone();
+    let later = apply_fields(tx, w, entity, &mut attrs, input, Mode::Update)?;
+    for (name, value) in extra {
+        columns::set_lookup(entity, &mut attrs, &name, value);
+    }
+    columns::on_update(w, entity, &mut attrs);
+    columns::computed(entity, &mut attrs);
+    columns::status_for_state(entity, &mut attrs);
+    validate::record(entity, &attrs, existing.id)?;
+    let version = tx.next_version();
+    columns::set_version(entity, &mut attrs, version);
+    let record = tx.put(&entity.logical_name, Record { id: existing.id, version, attributes: attrs })?;
+    related::apply_later(tx, w, entity, &record, later)?;
+    Ok(record)
+}

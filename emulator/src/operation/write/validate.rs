@@ -1,0 +1,69 @@
+//! Column rules Dataverse enforces on every write: text length, numeric range, option
+//! values, and status reasons that belong to the record's state.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::prelude::ToPrimitive;
+use uuid::Uuid;
+
+use crate::error::{Code, Error, Result};
+use crate::metadata::{AttributeType, EntityDef};
+use crate::store::Value;
+
+/// Checks every column of a record about to be stored.
+pub(super) fn record(entity: &EntityDef, attrs: &BTreeMap<String, Value>, id: Uuid) -> Result<()> {
+    for (name, value) in attrs {
+        let Some(attr) = entity.attribute(name) else { continue };
+        let out_of_range = || {
+            Error::new(
+                Code::ValidationError,
+                format!("A validation error occurred.  The value of '{name}' on record of type '{}' is outside the valid range.", entity.logical_name),
+            )
+        };
+        let in_range = |n: f64| attr.min_value.is_none_or(|m| n >= m) && attr.max_value.is_none_or(|m| n <= m);
+        match value {
+            Value::String(s) => {
+                if let Some(max) = attr.max_length {
+                    if s.chars().count() > max {
+                        return Err(Error::new(
+                            Code::ValidationError,
+                            format!(
+                                "A validation error occurred.  The length of the '{name}' attribute of the '{}' entity exceeded the maximum allowed length of '{max}'.",
+                                entity.logical_name
+                            ),
+                        ));
+                    }
+                }
+            }
+            Value::Int(i) if !in_range(f64::from(*i)) => return Err(out_of_range()),
+            Value::BigInt(i) if !in_range(*i as f64) => return Err(out_of_range()),
+            Value::Double(d) if !in_range(*d) => return Err(out_of_range()),
+            Value::Decimal(d) | Value::Money(d) if !in_range(d.to_f64().unwrap_or(0.0)) => return Err(out_of_range()),
+            Value::Choice(c) if !attr.options.is_empty() && attr.option(*c).is_none() => {
+                let accepted: Vec<String> = attr.options.iter().map(|o| o.value.to_string()).collect();
+                return Err(Error::new(
+                    Code::OptionValueOutOfRange,
+                    format!(
+                        "A validation error occurred. The value {c} of '{name}' on record of type '{}' is outside the valid range. Accepted Values: {}",
+                        entity.logical_name,
+                        accepted.join(",")
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let (Some(Value::Choice(state)), Some(Value::Choice(status)), Some(status_attr)) =
+        (attrs.get("statecode"), attrs.get("statuscode"), entity.attribute("statuscode"))
+    {
+        if status_attr.kind == AttributeType::Status
+            && status_attr.option(*status).and_then(|o| o.state).is_some_and(|s| s != *state)
+        {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                format!("{status} is not a valid status code for state code {}State.{state} on {} with Id {id}.", entity.schema_name, entity.logical_name),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The hyper glue: accept connections, collect each request body (with a size limit),
+//! call [`App::handle`], and shut down gracefully. The service never fails at the hyper
+//! level (`Error = Infallible`): every failure is already a Dataverse error response.
+
+mod header_case;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Request;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::error::{Code, Error};
+use crate::wire::response::{Reply, Response};
+
+pub use header_case::CaseFixingIo;
+
+/// Collects the body within the app's limit and hands the request to the app.
+async fn serve(app: App, req: Request<Incoming>) -> Response {
+    let (parts, body) = req.into_parts();
+    let limit = app.config().max_body_bytes;
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => app.handle(Request::from_parts(parts, collected.to_bytes())),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Reply::from(Error::new(
+            Code::RequestTooLarge,
+            format!("The request body exceeds the maximum allowed size of {limit} bytes."),
+        ))
+        .build(),
+        Err(e) => {
+            tracing::debug!(cause = %e, "request body could not be read");
+            Reply::from(Error::new(Code::BadRequest, "The request body could not be read.")).build()
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish (up to 5 s) before returning.
+pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().title_case_headers(true).keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(cause = %e, "failed to accept a connection");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(serve(app, req).await) }
+                });
+                let conn = builder.serve_connection(TokioIo::new(CaseFixingIo::new(stream)), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(%peer, cause = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after 5 s; closing them");
+    }
+    Ok(())
+}
+
+/// A response body type alias re-exported for tests that build requests by hand.
+pub type Body = Full<Bytes>;

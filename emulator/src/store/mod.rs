@@ -1,0 +1,255 @@
+//! In-memory persistence for one org, free of HTTP.
+//!
+//! All rows live in one [`State`] behind a `std::sync::RwLock`. Reads take the read lock
+//! for as long as they need a consistent view; every write, from a single PATCH to a whole
+//! `$batch` changeset, runs inside [`Store::write`], which holds the write lock for the
+//! duration and keeps an undo log. If the closure fails, the undo log restores every row,
+//! key and association it touched, so a failed changeset leaves no trace and a concurrent
+//! reader never sees half of one. The lock is a std lock (not tokio's) because it is never
+//! held across an `.await`: store operations are synchronous.
+
+mod record;
+mod value;
+
+pub use record::Record;
+pub use value::{EntityRef, Value};
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use uuid::Uuid;
+
+use crate::error::{Code, Error, Result};
+use crate::metadata::{KeyDef, Metadata};
+
+/// The rows of one table plus its alternate-key index.
+#[derive(Debug, Default, Clone)]
+pub struct Table {
+    rows: HashMap<Uuid, Arc<Record>>,
+    key_defs: Vec<KeyDef>,
+    /// key name → canonical key text → record id.
+    key_index: HashMap<String, HashMap<String, Uuid>>,
+}
+
+impl Table {
+    fn key_text(def: &KeyDef, record: &Record) -> Option<String> {
+        let parts: Option<Vec<String>> = def.attributes.iter().map(|a| record.get(a).key_text()).collect();
+        parts.map(|p| p.join("\u{1f}"))
+    }
+
+    fn unindex(&mut self, record: &Record) {
+        for def in &self.key_defs {
+            if let Some(text) = Self::key_text(def, record) {
+                let index = self.key_index.entry(def.logical_name.clone()).or_default();
+                if index.get(&text) == Some(&record.id) {
+                    index.remove(&text);
+                }
+            }
+        }
+    }
+
+    fn index(&mut self, record: &Record) {
+        for def in &self.key_defs {
+            if let Some(text) = Self::key_text(def, record) {
+                self.key_index.entry(def.logical_name.clone()).or_default().insert(text, record.id);
+            }
+        }
+    }
+
+    /// The first alternate key of `record` already used by another row.
+    fn key_conflict(&self, record: &Record) -> Option<&KeyDef> {
+        self.key_defs.iter().find(|def| {
+            Self::key_text(def, record)
+                .and_then(|t| self.key_index.get(&def.logical_name).and_then(|i| i.get(&t)))
+                .is_some_and(|owner| *owner != record.id)
+        })
+    }
+
+    /// Rows in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = &Arc<Record>> {
+        self.rows.values()
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// Everything one org stores.
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    tables: HashMap<String, Table>,
+    /// N:N associations by relationship schema name: (entity1 id, entity2 id).
+    associations: HashMap<String, BTreeSet<(Uuid, Uuid)>>,
+    /// The last row version handed out; versions increase across the whole org.
+    version: u64,
+}
+
+impl State {
+    /// A table's rows. Unknown tables read as empty.
+    pub fn table(&self, logical_name: &str) -> Option<&Table> {
+        self.tables.get(logical_name)
+    }
+
+    /// One row.
+    pub fn get(&self, logical_name: &str, id: Uuid) -> Option<&Arc<Record>> {
+        self.tables.get(logical_name)?.rows.get(&id)
+    }
+
+    /// The row whose alternate key `key_name` has the given canonical values.
+    pub fn find_by_key(&self, logical_name: &str, key_name: &str, values: &[Value]) -> Option<Uuid> {
+        let text: Option<Vec<String>> = values.iter().map(Value::key_text).collect();
+        let text = text?.join("\u{1f}");
+        self.tables.get(logical_name)?.key_index.get(key_name)?.get(&text).copied()
+    }
+
+    /// The N:N pairs of a relationship.
+    pub fn associations(&self, relationship: &str) -> impl Iterator<Item = &(Uuid, Uuid)> {
+        self.associations.get(relationship).into_iter().flatten()
+    }
+}
+
+enum Undo {
+    Row { table: String, id: Uuid, previous: Option<Arc<Record>> },
+    Association { relationship: String, pair: (Uuid, Uuid), was_present: bool },
+}
+
+/// A write in progress. Dropped without [`Store::write`] returning `Ok`, its changes are undone.
+pub struct Transaction<'a> {
+    state: &'a mut State,
+    undo: Vec<Undo>,
+}
+
+impl Transaction<'_> {
+    /// Read access to the state as changed so far.
+    pub fn state(&self) -> &State {
+        self.state
+    }
+
+    /// The next org-wide row version.
+    pub fn next_version(&mut self) -> u64 {
+        self.state.version += 1;
+        self.state.version
+    }
+
+    /// Inserts or replaces a row, enforcing alternate-key uniqueness.
+    pub fn put(&mut self, table: &str, record: Record) -> Result<Arc<Record>> {
+        let t = self
+            .state
+            .tables
+            .get_mut(table)
+            .ok_or_else(|| Error::internal(format!("no table {table} in store")))?;
+        if let Some(def) = t.key_conflict(&record) {
+            let cols = def.attributes.join(",");
+            let vals: Vec<String> = def.attributes.iter().map(|a| record.get(a).key_text().unwrap_or_default()).collect();
+            return Err(Error::new(
+                Code::DuplicateRecordEntityKey,
+                format!(
+                    "Entity Key {} violated. A record with the same value for {cols} already exists. A duplicate record cannot be created. Try again by updating the value for {cols} ({}).",
+                    def.logical_name,
+                    vals.join(",")
+                ),
+            ));
+        }
+        let record = Arc::new(record);
+        let previous = t.rows.insert(record.id, record.clone());
+        if let Some(p) = &previous {
+            t.unindex(p);
+        }
+        t.index(&record);
+        self.undo.push(Undo::Row { table: table.to_string(), id: record.id, previous });
+        Ok(record)
+    }
+
+    /// Removes a row; returns it if it existed.
+    pub fn remove(&mut self, table: &str, id: Uuid) -> Option<Arc<Record>> {
+        let t = self.state.tables.get_mut(table)?;
+        let previous = t.rows.remove(&id)?;
+        t.unindex(&previous);
+        self.undo.push(Undo::Row { table: table.to_string(), id, previous: Some(previous.clone()) });
+        Some(previous)
+    }
+
+    /// Adds (or with `present = false`, removes) an N:N pair. Returns whether anything changed.
+    pub fn set_association(&mut self, relationship: &str, pair: (Uuid, Uuid), present: bool) -> bool {
+        let set = self.state.associations.entry(relationship.to_string()).or_default();
+        let was_present = set.contains(&pair);
+        if was_present == present {
+            return false;
+        }
+        if present {
+            set.insert(pair);
+        } else {
+            set.remove(&pair);
+        }
+        self.undo.push(Undo::Association { relationship: relationship.to_string(), pair, was_present });
+        true
+    }
+
+    fn rollback(&mut self) {
+        while let Some(u) = self.undo.pop() {
+            match u {
+                Undo::Row { table, id, previous } => {
+                    if let Some(t) = self.state.tables.get_mut(&table) {
+                        if let Some(current) = t.rows.remove(&id) {
+                            t.unindex(&current);
+                        }
+                        if let Some(p) = previous {
+                            t.index(&p);
+                            t.rows.insert(id, p);
+                        }
+                    }
+                }
+                Undo::Association { relationship, pair, was_present } => {
+                    let set = self.state.associations.entry(relationship).or_default();
+                    if was_present {
+                        set.insert(pair);
+                    } else {
+                        set.remove(&pair);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One org's data.
+#[derive(Debug, Default)]
+pub struct Store {
+    state: RwLock<State>,
+}
+
+impl Store {
+    /// An empty store with a table (and key index) for every table in `metadata`.
+    pub fn new(metadata: &Metadata) -> Self {
+        let tables = metadata
+            .entities()
+            .map(|e| (e.logical_name.clone(), Table { key_defs: e.keys.clone(), ..Default::default() }))
+            .collect();
+        Store { state: RwLock::new(State { tables, ..Default::default() }) }
+    }
+
+    /// A consistent read view. Hold it only as long as needed: writers wait for it.
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        // A poisoned lock means a panic mid-write; the undo log has already run or the
+        // state was never touched, so the data is still consistent.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` atomically: either all its changes stay, or (on `Err`) none do.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let mut tx = Transaction { state: &mut guard, undo: Vec::new() };
+        let result = f(&mut tx);
+        if result.is_err() {
+            tx.rollback();
+        }
+        result
+    }
+}

@@ -1,0 +1,80 @@
+//! Typed column values. Every value in the store is one of these, checked against the
+//! column's type on write; nothing is kept as an untyped string.
+
+use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// A reference to a record of some table (the value of a lookup column).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EntityRef {
+    /// The target table's logical name.
+    pub logical_name: String,
+    /// The target record's id.
+    pub id: Uuid,
+}
+
+/// A column value, by Edm type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// No value.
+    Null,
+    /// String, Memo, EntityName.
+    String(String),
+    /// Integer (Edm.Int32).
+    Int(i32),
+    /// BigInt (Edm.Int64).
+    BigInt(i64),
+    /// Decimal (Edm.Decimal), rounded to the column's precision.
+    Decimal(Decimal),
+    /// Double (Edm.Double).
+    Double(f64),
+    /// Money (Edm.Decimal), rounded to the column's precision.
+    Money(Decimal),
+    /// Two options.
+    Boolean(bool),
+    /// DateTime as a UTC instant, whole seconds.
+    DateTime(OffsetDateTime),
+    /// DateOnly-behaviour date.
+    Date(Date),
+    /// Uniqueidentifier.
+    Guid(Uuid),
+    /// Picklist, State or Status option value.
+    Choice(i32),
+    /// Lookup, Customer or Owner.
+    Lookup(EntityRef),
+}
+
+impl Value {
+    /// True for [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// A canonical text form used by the alternate-key index. Dataverse compares keys with
+    /// a case-insensitive SQL collation, so strings are lower-cased.
+    pub fn key_text(&self) -> Option<String> {
+        Some(match self {
+            Value::Null => return None,
+            Value::String(s) => s.to_lowercase(),
+            Value::Int(i) => i.to_string(),
+            Value::BigInt(i) => i.to_string(),
+            Value::Decimal(d) | Value::Money(d) => d.normalize().to_string(),
+            Value::Double(d) => d.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            Value::DateTime(t) => t.unix_timestamp().to_string(),
+            Value::Date(d) => d.to_string(),
+            Value::Guid(g) => g.to_string(),
+            Value::Choice(c) => c.to_string(),
+            Value::Lookup(r) => r.id.to_string(),
+        })
+    }
+
+    /// The referenced record, for lookup values.
+    pub fn as_ref(&self) -> Option<&EntityRef> {
+        match self {
+            Value::Lookup(r) => Some(r),
+            _ => None,
+        }
+    }
+}

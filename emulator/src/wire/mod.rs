@@ -1,0 +1,7 @@
+//! The wire format: OData JSON in and out, request headers, and response building.
+
+pub mod format;
+pub mod headers;
+pub mod input;
+pub mod json;
+pub mod response;

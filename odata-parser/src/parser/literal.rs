@@ -1,0 +1,398 @@
+//! Literals: `primitiveLiteral`, `parameterAlias` and `arrayOrObject` in the OData ABNF,
+//! producing [`Literal`]. Shared by key predicates, function parameters and `$filter`.
+//!
+//! Each literal kind is recognised by its first characters and then committed to, so
+//! `accounts(00000000-0000-0000-0000-00000000001)` is an invalid GUID, not a number
+//! followed by garbage.
+
+use nom::character::complete::{char, digit1, one_of};
+use nom::combinator::{cut, opt, recognize};
+use nom::sequence::{pair, tuple};
+use uuid::Uuid;
+
+use super::lexical::{is_identifier_char, is_identifier_start, parse_identifier, parse_qualified_name, token_len};
+use super::{advance, error, expect, failure, IResult, MAX_DEPTH};
+use crate::ast::Literal;
+use crate::error::ErrorKind;
+use crate::span::Span;
+
+/// literal = primitiveLiteral / parameterAlias / arrayOrObject
+///
+/// Returns a recoverable error when the input does not start like any literal (so
+/// `$filter` can try a member path instead).
+pub(crate) fn parse_literal(input: Span<'_>) -> IResult<'_, Literal> {
+    let text = *input.fragment();
+    let Some(first) = text.chars().next() else {
+        return error(input, 0, ErrorKind::Expected("a literal"));
+    };
+    match first {
+        '\'' => parse_string(input).map(|(rest, s)| (rest, Literal::String(s))),
+        '@' => parse_alias(input),
+        '{' if is_guid_start(&text[1..]) => parse_guid(input),
+        '[' | '{' => parse_array_or_object(input),
+        c if c.is_ascii_hexdigit() && is_guid_start(text) => parse_guid(input),
+        c if c.is_ascii_digit() && is_date_start(text) => parse_date_or_date_time(input),
+        c if c.is_ascii_digit() || c == '-' || c == '+' => parse_number(input),
+        c if is_identifier_start(c) => parse_named_literal(input),
+        _ => error(input, 0, ErrorKind::Expected("a literal")),
+    }
+}
+
+/// string = SQUOTE *( SQUOTE-in-string / pchar-no-SQUOTE ) SQUOTE
+/// SQUOTE-in-string = SQUOTE SQUOTE   ; an escaped single quote
+///
+/// An unterminated string is a failure spanning from the quote to the end of the input.
+pub(crate) fn parse_string(input: Span<'_>) -> IResult<'_, String> {
+    let text = *input.fragment();
+    if !text.starts_with('\'') {
+        return error(input, 0, ErrorKind::Expected("'"));
+    }
+    let mut value = String::new();
+    let mut from = 1;
+    while let Some(found) = text[from..].find('\'') {
+        let quote = from + found;
+        value.push_str(&text[from..quote]);
+        if text[quote + 1..].starts_with('\'') {
+            value.push('\'');
+            from = quote + 2;
+        } else {
+            return Ok((advance(input, quote + 1).0, value));
+        }
+    }
+    failure(input, text.len(), ErrorKind::UnterminatedString)
+}
+
+/// parameterAlias = AT odataIdentifier
+fn parse_alias(input: Span<'_>) -> IResult<'_, Literal> {
+    let (rest, _) = expect("'@'", char('@'))(input)?;
+    let (rest, name) = cut(parse_identifier)(rest)?;
+    Ok((rest, Literal::Alias(name.fragment().to_string())))
+}
+
+/// `8HEXDIG "-"`: the point where a literal commits to being a GUID.
+fn is_guid_start(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 9 && b[..8].iter().all(u8::is_ascii_hexdigit) && b[8] == b'-'
+}
+
+/// guidValue = [ "{" ] 8HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 12HEXDIG [ "}" ]
+///
+/// Braces are not OData, but clients write `{guid}` (dynamics-web-api strips them).
+fn parse_guid(input: Span<'_>) -> IResult<'_, Literal> {
+    let text = *input.fragment();
+    let braced = text.starts_with('{');
+    let body = &text[usize::from(braced)..];
+    let run = body
+        .find(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .unwrap_or(body.len());
+    let closed = braced && body[run..].starts_with('}');
+    let mut len = usize::from(braced) + run + usize::from(closed);
+    // A GUID glued to identifier characters (`…0001x`) is one bad token.
+    let glued = text[len..]
+        .find(|c: char| !is_identifier_char(c))
+        .unwrap_or(text.len() - len);
+    len += glued;
+    let well_formed = run == 36 && braced == closed && glued == 0 && is_hyphenated(&body[..run]);
+    match well_formed.then(|| Uuid::parse_str(&body[..run]).ok()).flatten() {
+        Some(id) => Ok((advance(input, len).0, Literal::Guid(id))),
+        None => failure(input, len, ErrorKind::InvalidGuid),
+    }
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_hyphenated(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// `4DIGIT "-"`: the point where a literal commits to being a date.
+fn is_date_start(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+}
+
+/// dateValue = year "-" month "-" day
+/// dateTimeOffsetValue = dateValue "T" hour ":" minute [ ":" second [ "." fractionalSeconds ] ]
+///                       ( "Z" / SIGN hour ":" minute )
+fn parse_date_or_date_time(input: Span<'_>) -> IResult<'_, Literal> {
+    let text = *input.fragment();
+    let is_date_time = text.as_bytes().get(10) == Some(&b'T');
+    let scanned = scan_date_time(text.as_bytes()).filter(|&len| {
+        !text[len..]
+            .starts_with(|c: char| is_identifier_char(c) || matches!(c, '.' | ':' | '+' | '-'))
+    });
+    match scanned {
+        Some(len) if is_date_time => {
+            Ok((advance(input, len).0, Literal::DateTimeOffset(text[..len].to_owned())))
+        }
+        Some(len) => Ok((advance(input, len).0, Literal::Date(text[..len].to_owned()))),
+        None => {
+            let edm_type = if is_date_time { "Edm.DateTimeOffset" } else { "Edm.Date" };
+            failure(input, token_len(text), ErrorKind::InvalidLiteral { edm_type })
+        }
+    }
+}
+
+/// Length of the well-formed date or date-time at the start of `b` (year already checked).
+fn scan_date_time(b: &[u8]) -> Option<usize> {
+    let byte = |at: usize, want: u8| (b.get(at) == Some(&want)).then_some(());
+    let num = |at: usize, range: std::ops::RangeInclusive<u8>| {
+        let (hi, lo) = (*b.get(at)?, *b.get(at + 1)?);
+        let value = (hi.is_ascii_digit() && lo.is_ascii_digit()).then(|| (hi - b'0') * 10 + lo - b'0')?;
+        range.contains(&value).then_some(())
+    };
+    byte(4, b'-')?;
+    num(5, 1..=12)?;
+    byte(7, b'-')?;
+    num(8, 1..=31)?;
+    if b.get(10) != Some(&b'T') {
+        return Some(10);
+    }
+    num(11, 0..=23)?;
+    byte(13, b':')?;
+    num(14, 0..=59)?;
+    let mut at = 16;
+    if b.get(at) == Some(&b':') {
+        num(at + 1, 0..=59)?;
+        at += 3;
+        if b.get(at) == Some(&b'.') {
+            let digits = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            (1..=12).contains(&digits).then_some(())?;
+            at += 1 + digits;
+        }
+    }
+    match b.get(at) {
+        Some(b'Z') => Some(at + 1),
+        Some(b'+' | b'-') => {
+            num(at + 1, 0..=23)?;
+            byte(at + 3, b':')?;
+            num(at + 4, 0..=59)?;
+            Some(at + 6)
+        }
+        _ => None,
+    }
+}
+
+/// decimalValue = [ SIGN ] 1*DIGIT [ "." 1*DIGIT ] [ "e" [ SIGN ] 1*DIGIT ] [ suffix ]
+/// int64Value   = [ SIGN ] 1*DIGIT [ "L" ]
+/// suffix       = "M" / "m" / "D" / "d" / "F" / "f" / "L" / "l"   ; legacy, accepted by ODL
+///
+/// An integer too large for `i64` becomes `Decimal`, as ODL widens to Edm.Decimal.
+fn parse_number(input: Span<'_>) -> IResult<'_, Literal> {
+    let (rest, text) = expect(
+        "a number",
+        recognize(tuple((
+            opt(one_of("+-")),
+            digit1,
+            opt(pair(char('.'), digit1)),
+            opt(tuple((one_of("eE"), opt(one_of("+-")), digit1))),
+        ))),
+    )(input)?;
+    let (rest, suffix) = opt(one_of("mMdDfFlL"))(rest)?;
+    let text = *text.fragment();
+    let is_decimal = text.contains(['.', 'e', 'E']) || suffix.is_some_and(|s| !matches!(s, 'l' | 'L'));
+    // `1.`, `1e`, `12abc`: glued characters make the whole token invalid.
+    if rest.starts_with(|c: char| is_identifier_char(c) || c == '.') {
+        let edm_type = if is_decimal { "Edm.Decimal" } else { "Edm.Int32" };
+        return failure(input, token_len(&input), ErrorKind::InvalidLiteral { edm_type });
+    }
+    let literal = match text.parse::<i64>() {
+        Ok(n) if !is_decimal => Literal::Integer(n),
+        _ => Literal::Decimal(text.to_owned()),
+    };
+    Ok((rest, literal))
+}
+
+/// nullValue = "null" ; booleanValue = "true" / "false"
+/// enum      = qualifiedEnumTypeName SQUOTE enumValue SQUOTE
+///
+/// Any name directly followed by a quote is an enum (`Microsoft.Dynamics.CRM.EntityFilters'All'`);
+/// the emulator checks the type. Other names are not literals (recoverable error).
+fn parse_named_literal(input: Span<'_>) -> IResult<'_, Literal> {
+    let (rest, name) = parse_qualified_name(input)?;
+    if rest.starts_with('\'') {
+        let (rest, value) = parse_string(rest)?;
+        let type_name = name.fragment().to_string();
+        return Ok((rest, Literal::Enum { type_name, value }));
+    }
+    let literal = match *name.fragment() {
+        "null" => Literal::Null,
+        "true" => Literal::Boolean(true),
+        "false" => Literal::Boolean(false),
+        _ => return error(input, 0, ErrorKind::Expected("a literal")),
+    };
+    Ok((rest, literal))
+}
+
+/// arrayOrObject = begin-array … end-array / begin-object … end-object
+///   ; kept as source text: brackets balanced, '…' and "…" strings skipped
+///   ; (backslash escapes), nesting limited to MAX_DEPTH
+fn parse_array_or_object(input: Span<'_>) -> IResult<'_, Literal> {
+    let text = *input.fragment();
+    let at = |i: usize| advance(input, i).0;
+    let mut closers = Vec::new();
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '[' | '{' => {
+                closers.push(if c == '[' { ']' } else { '}' });
+                if closers.len() > MAX_DEPTH {
+                    return failure(at(i), 1, ErrorKind::DepthLimit);
+                }
+            }
+            ']' | '}' => {
+                if closers.pop() != Some(c) {
+                    return failure(at(i), 1, ErrorKind::UnexpectedCharacter(c));
+                }
+                if closers.is_empty() {
+                    return Ok((at(i + 1), Literal::Json(text[..=i].to_owned())));
+                }
+            }
+            '"' | '\'' => {
+                let mut closed = false;
+                while let Some((_, d)) = chars.next() {
+                    if d == '\\' {
+                        chars.next();
+                    } else if d == c {
+                        closed = true;
+                        break;
+                    }
+                }
+                if !closed {
+                    return failure(at(i), text.len() - i, ErrorKind::UnterminatedString);
+                }
+            }
+            _ => {}
+        }
+    }
+    let expected = if closers.last() == Some(&']') { "']'" } else { "'}'" };
+    failure(at(text.len()), 0, ErrorKind::Expected(expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::new_span;
+
+    /// Parses a literal, returning it and the unparsed rest, or the error kind and offset.
+    fn lit(s: &str) -> Result<(Literal, &str), (ErrorKind, usize)> {
+        match parse_literal(new_span(s)) {
+            Ok((rest, l)) => Ok((l, *rest.fragment())),
+            Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err((e.kind, e.at.location_offset())),
+            Err(nom::Err::Incomplete(_)) => Err((ErrorKind::Internal, 0)),
+        }
+    }
+
+    fn ok(s: &str) -> Literal {
+        match lit(s) {
+            Ok((l, "")) => l,
+            other => panic!("{s:?} gave {other:?}"),
+        }
+    }
+
+    fn kind(s: &str) -> ErrorKind {
+        lit(s).map(|r| panic!("{s:?} parsed as {r:?}")).unwrap_err().0
+    }
+
+    const G: &str = "00000000-0000-0000-0000-000000000001";
+
+    #[test]
+    fn string() {
+        assert_eq!(ok("'abc'"), Literal::String("abc".into()));
+        assert_eq!(ok("''"), Literal::String("".into()));
+        assert_eq!(ok("'a''b'"), Literal::String("a'b".into()));
+        assert_eq!(ok("''''"), Literal::String("'".into()));
+        assert_eq!(lit("'a'b"), Ok((Literal::String("a".into()), "b")));
+        assert_eq!(lit("'abc"), Err((ErrorKind::UnterminatedString, 0)));
+        assert_eq!(kind("'a''"), ErrorKind::UnterminatedString);
+    }
+
+    #[test]
+    fn guid() {
+        let id = Uuid::parse_str(G).unwrap();
+        assert_eq!(ok(G), Literal::Guid(id));
+        assert_eq!(ok(&format!("{{{G}}}")), Literal::Guid(id));
+        assert_eq!(ok(&G.to_uppercase()), Literal::Guid(id));
+        assert_eq!(ok("ABCDEF01-0000-0000-0000-000000000001"), ok("abcdef01-0000-0000-0000-000000000001"));
+        assert_eq!(kind(&G[..35]), ErrorKind::InvalidGuid);
+        assert_eq!(kind(&format!("{G}1")), ErrorKind::InvalidGuid);
+        assert_eq!(kind(&format!("{G}x")), ErrorKind::InvalidGuid);
+        assert_eq!(kind(&format!("{{{G}")), ErrorKind::InvalidGuid);
+        assert_eq!(kind("00000000-0000-0000-0000-00000000000g"), ErrorKind::InvalidGuid);
+        assert_eq!(kind("00000000-00000-000-0000-000000000001"), ErrorKind::InvalidGuid);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(ok("42"), Literal::Integer(42));
+        assert_eq!(ok("-7"), Literal::Integer(-7));
+        assert_eq!(ok("+7"), Literal::Integer(7));
+        assert_eq!(ok("7L"), Literal::Integer(7));
+        assert_eq!(ok("1.5"), Literal::Decimal("1.5".into()));
+        assert_eq!(ok("2E3"), Literal::Decimal("2E3".into()));
+        assert_eq!(ok("1.0e-5"), Literal::Decimal("1.0e-5".into()));
+        assert_eq!(ok("1.0M"), Literal::Decimal("1.0".into()));
+        assert_eq!(ok("3d"), Literal::Decimal("3".into()));
+        assert_eq!(ok("99999999999999999999"), Literal::Decimal("99999999999999999999".into()));
+        assert_eq!(kind("1."), ErrorKind::InvalidLiteral { edm_type: "Edm.Int32" });
+        assert_eq!(kind("12abc"), ErrorKind::InvalidLiteral { edm_type: "Edm.Int32" });
+        assert_eq!(kind("1.5x"), ErrorKind::InvalidLiteral { edm_type: "Edm.Decimal" });
+        assert_eq!(kind("-"), ErrorKind::Expected("a number"));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(ok("2024-05-01"), Literal::Date("2024-05-01".into()));
+        for dto in ["2024-05-01T10:20:30Z", "2024-05-01T10:20Z", "2024-05-01T10:20:30.1234567+02:00", "2024-05-01T00:00:00-08:00"] {
+            assert_eq!(ok(dto), Literal::DateTimeOffset(dto.into()));
+        }
+        let date = ErrorKind::InvalidLiteral { edm_type: "Edm.Date" };
+        let dto = ErrorKind::InvalidLiteral { edm_type: "Edm.DateTimeOffset" };
+        assert_eq!(kind("2024-13-01"), date);
+        assert_eq!(kind("2024-05-00"), date);
+        assert_eq!(kind("2024-05-1"), date);
+        assert_eq!(kind("2024-05-01x"), date);
+        assert_eq!(kind("2024-05-01T10:20:30"), dto);
+        assert_eq!(kind("2024-05-01T24:00:00Z"), dto);
+        assert_eq!(kind("2024-05-01T10:20:30.Z"), dto);
+    }
+
+    #[test]
+    fn keywords_aliases_enums() {
+        assert_eq!(ok("null"), Literal::Null);
+        assert_eq!(ok("true"), Literal::Boolean(true));
+        assert_eq!(ok("false"), Literal::Boolean(false));
+        assert_eq!(kind("nullx"), ErrorKind::Expected("a literal"));
+        assert_eq!(kind("True"), ErrorKind::Expected("a literal"));
+        assert_eq!(ok("@p1"), Literal::Alias("p1".into()));
+        assert_eq!(kind("@1"), ErrorKind::Expected("an identifier"));
+        assert_eq!(
+            ok("Microsoft.Dynamics.CRM.EntityFilters'All'"),
+            Literal::Enum { type_name: "Microsoft.Dynamics.CRM.EntityFilters".into(), value: "All".into() }
+        );
+        assert_eq!(kind("NS.E'All"), ErrorKind::UnterminatedString);
+    }
+
+    #[test]
+    fn json() {
+        assert_eq!(ok(r#"["contact"]"#), Literal::Json(r#"["contact"]"#.into()));
+        assert_eq!(ok("{'@odata.id':'accounts(1)'}"), Literal::Json("{'@odata.id':'accounts(1)'}".into()));
+        assert_eq!(lit(r#"["a]",{"b":[1]}])"#), Ok((Literal::Json(r#"["a]",{"b":[1]}]"#.into()), ")")));
+        assert_eq!(ok(r#"["a\"]"]"#), Literal::Json(r#"["a\"]"]"#.into()));
+        assert_eq!(ok("{}"), Literal::Json("{}".into()));
+        assert_eq!(lit("[1,2"), Err((ErrorKind::Expected("']'"), 4)));
+        assert_eq!(lit("[1}"), Err((ErrorKind::UnexpectedCharacter('}'), 2)));
+        assert_eq!(lit("[\"a]"), Err((ErrorKind::UnterminatedString, 1)));
+        assert_eq!(kind(&"[".repeat(MAX_DEPTH + 1)), ErrorKind::DepthLimit);
+    }
+
+    #[test]
+    fn nothing_literal() {
+        assert_eq!(kind(""), ErrorKind::Expected("a literal"));
+        assert_eq!(kind(")"), ErrorKind::Expected("a literal"));
+        assert_eq!(kind("name"), ErrorKind::Expected("a literal"));
+    }
+}
