@@ -11,7 +11,8 @@ import { CreatedRecords, GUID, WEAK_ETAG, etagVersion, unique } from "../lib/hel
 /** Dataverse error code for "<entity> With Id = … Does Not Exist". */
 const RECORD_NOT_FOUND = "0x80040217";
 /** Dataverse error code for "Resource not found for the segment '…'". */
-const SEGMENT_NOT_FOUND = "0x80060888";
+// Microsoft's "Troubleshoot Dataverse Web API client errors" page shows this code for an unknown segment.
+const SEGMENT_NOT_FOUND = "0x8006088a";
 
 describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
   /** @type {Awaited<ReturnType<typeof startTarget>>} */
@@ -310,7 +311,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
   });
 
   describe("error shape", () => {
-    it("an unknown entity set rejects with 404 0x80060888", async () => {
+    it("an unknown entity set rejects with 404 0x8006088a", async () => {
       await assert.rejects(dwa.retrieveMultiple({ collection: "accountz", select: ["name"] }), (error) => {
         assert.equal(error.status, 404);
         assert.equal(error.code, SEGMENT_NOT_FOUND);

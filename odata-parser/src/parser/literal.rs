@@ -30,7 +30,7 @@ pub(crate) fn parse_literal(input: Span<'_>) -> IResult<'_, Literal> {
         '@' => parse_alias(input),
         '{' if is_guid_start(&text[1..]) => parse_guid(input),
         '[' | '{' => parse_array_or_object(input),
-        c if c.is_ascii_hexdigit() && is_guid_start(text) => parse_guid(input),
+        c if c.is_ascii_alphanumeric() && is_guid_start(text) => parse_guid(input),
         c if c.is_ascii_digit() && is_date_start(text) => parse_date_or_date_time(input),
         c if c.is_ascii_digit() || c == '-' || c == '+' => parse_number(input),
         c if is_identifier_start(c) => parse_named_literal(input),
@@ -69,10 +69,12 @@ fn parse_alias(input: Span<'_>) -> IResult<'_, Literal> {
     Ok((rest, Literal::Alias(name.fragment().to_string())))
 }
 
-/// `8HEXDIG "-"`: the point where a literal commits to being a GUID.
+/// `8( ALPHA / DIGIT ) "-"`: the point where a literal commits to being a GUID, so
+/// that `0000000g-…` is reported as a bad GUID rather than a bad number. Nothing else
+/// in a key or `$filter` can look like this.
 fn is_guid_start(text: &str) -> bool {
     let b = text.as_bytes();
-    b.len() >= 9 && b[..8].iter().all(u8::is_ascii_hexdigit) && b[8] == b'-'
+    b.len() >= 9 && b[..8].iter().all(u8::is_ascii_alphanumeric) && b[8] == b'-'
 }
 
 /// guidValue = [ "{" ] 8HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 12HEXDIG [ "}" ]
@@ -83,7 +85,7 @@ fn parse_guid(input: Span<'_>) -> IResult<'_, Literal> {
     let braced = text.starts_with('{');
     let body = &text[usize::from(braced)..];
     let run = body
-        .find(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
         .unwrap_or(body.len());
     let closed = braced && body[run..].starts_with('}');
     let mut len = usize::from(braced) + run + usize::from(closed);
@@ -323,6 +325,8 @@ mod tests {
         assert_eq!(kind(&format!("{{{G}")), ErrorKind::InvalidGuid);
         assert_eq!(kind("00000000-0000-0000-0000-00000000000g"), ErrorKind::InvalidGuid);
         assert_eq!(kind("00000000-00000-000-0000-000000000001"), ErrorKind::InvalidGuid);
+        assert_eq!(lit("0000000g-0000-0000-0000-000000000001)"), Err((ErrorKind::InvalidGuid, 0)));
+        assert_eq!(kind("deadbeef-"), ErrorKind::InvalidGuid);
     }
 
     #[test]
