@@ -29,7 +29,14 @@ async fn serve(app: App, req: Request<Incoming>) -> Response {
     let (parts, body) = req.into_parts();
     let limit = app.config().max_body_bytes;
     match Limited::new(body, limit).collect().await {
-        Ok(collected) => app.handle(Request::from_parts(parts, collected.to_bytes())),
+        Ok(collected) => {
+            let req = Request::from_parts(parts, collected.to_bytes());
+            // A panic is an emulator bug; answer it as one instead of dropping the
+            // connection. The store's undo log and lock recovery keep the data consistent.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.handle(req))).unwrap_or_else(|_| {
+                Reply::from(Error::internal("the request handler panicked; this is an emulator bug")).build()
+            })
+        }
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Reply::from(Error::new(
             Code::RequestTooLarge,
             format!("The request body exceeds the maximum allowed size of {limit} bytes."),

@@ -246,10 +246,18 @@ impl Store {
     pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
         let mut tx = Transaction { state: &mut guard, undo: Vec::new() };
-        let result = f(&mut tx);
-        if result.is_err() {
-            tx.rollback();
+        // Undo on a panic too, so that even an emulator bug never leaves half a write.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx))) {
+            Ok(result) => {
+                if result.is_err() {
+                    tx.rollback();
+                }
+                result
+            }
+            Err(panic) => {
+                tx.rollback();
+                std::panic::resume_unwind(panic)
+            }
         }
-        result
     }
 }
