@@ -1,0 +1,74 @@
+//! Store transactions: all-or-nothing, with the alternate-key index kept in step.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use super::{Record, Store, Value};
+use crate::error::{Code, Error};
+use crate::metadata::{load_tables, Metadata};
+
+fn metadata() -> Metadata {
+    let tables = fixtures::DEFAULT_ORG.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (*p, *t));
+    Metadata::new(load_tables(tables).unwrap())
+}
+
+fn account(id: Uuid, number: &str) -> Record {
+    let mut attributes = BTreeMap::new();
+    attributes.insert("accountid".to_string(), Value::Guid(id));
+    attributes.insert("accountnumber".to_string(), Value::String(number.to_string()));
+    Record { id, version: 1, attributes }
+}
+
+#[test]
+fn a_failed_write_leaves_no_trace() {
+    let store = Store::new(&metadata());
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    store.write(|tx| tx.put("account", account(a, "A-1")).map(|_| ())).unwrap();
+    let err = store
+        .write(|tx| {
+            tx.put("account", account(b, "B-1"))?;
+            tx.remove("account", a);
+            Err::<(), _>(Error::new(Code::BadRequest, "changeset failed"))
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), Code::BadRequest);
+    let state = store.read();
+    assert!(state.get("account", a).is_some(), "the removed row is back");
+    assert!(state.get("account", b).is_none(), "the inserted row is gone");
+    assert_eq!(state.find_by_key("account", "accountnumber", &[Value::String("a-1".into())]), Some(a));
+    assert_eq!(state.find_by_key("account", "accountnumber", &[Value::String("B-1".into())]), None);
+}
+
+#[test]
+fn alternate_keys_are_unique_and_case_insensitive() {
+    let store = Store::new(&metadata());
+    store.write(|tx| tx.put("account", account(Uuid::new_v4(), "ACC-1")).map(|_| ())).unwrap();
+    let err = store.write(|tx| tx.put("account", account(Uuid::new_v4(), "acc-1")).map(|_| ())).unwrap_err();
+    assert_eq!(err.code(), Code::DuplicateRecordEntityKey);
+    assert_eq!(store.read().table("account").unwrap().len(), 1);
+}
+
+#[test]
+fn a_panicking_write_is_undone() {
+    let store = Store::new(&metadata());
+    let id = Uuid::new_v4();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = store.write(|tx| {
+            tx.put("account", account(id, "P-1"))?;
+            panic!("bug in the middle of a write");
+            #[allow(unreachable_code)]
+            Ok(())
+        });
+    }));
+    assert!(result.is_err());
+    assert!(store.read().get("account", id).is_none());
+}
+
+#[test]
+fn versions_increase_across_the_org() {
+    let store = Store::new(&metadata());
+    let v1 = store.write(|tx| Ok(tx.next_version())).unwrap();
+    let v2 = store.write(|tx| Ok(tx.next_version())).unwrap();
+    assert!(v2 > v1);
+}
