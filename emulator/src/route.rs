@@ -118,6 +118,10 @@ fn route_record(method: &Method, record: RecordPath, rest: &[Segment], metadata:
                     (Method::DELETE, _) => Ok(Operation::Disassociate { record, nav, related: None }),
                     _ => Err(not_allowed()),
                 },
+                ([Count], None) if collection => match *method {
+                    Method::GET => Ok(Operation::CountRelated { record, nav }),
+                    _ => Err(not_allowed()),
+                },
                 ([Ref], Some(p)) if collection => match *method {
                     Method::DELETE => Ok(Operation::Disassociate { record, nav, related: Some(p.clone()) }),
                     _ => Err(not_allowed()),

@@ -216,7 +216,7 @@ fn is_lookup_companion(name: &str, kind: AttributeType, lookups: &HashSet<String
 
 fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
     let kind = AttributeType::from_name(&a.attribute_type);
-    let date_kind = (kind == AttributeType::DateTime).then(|| match (a.date_time_behavior.as_deref(), a.format.as_deref()) {
+    let date_kind = (kind == AttributeType::DateTime).then_some(match (a.date_time_behavior.as_deref(), a.format.as_deref()) {
         (Some("DateOnly"), _) => DateTimeKind::DateOnly,
         (_, Some("DateOnly")) => DateTimeKind::DateOnlyUserLocal,
         _ => DateTimeKind::DateAndTime,

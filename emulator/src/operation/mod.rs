@@ -95,6 +95,13 @@ pub enum Operation {
         /// Navigation property.
         nav: String,
     },
+    /// `GET /accounts(id)/contact_customer_accounts/$count`
+    CountRelated {
+        /// The record.
+        record: RecordPath,
+        /// Collection-valued navigation property.
+        nav: String,
+    },
     /// `GET /accounts(id)/nav/$ref`
     GetRef {
         /// The record.
@@ -223,6 +230,7 @@ impl Operation {
             Operation::PutProperty { record, attribute } => property::put(ctx, &record, &attribute),
             Operation::DeleteProperty { record, attribute } => property::delete(ctx, &record, &attribute),
             Operation::RetrieveRelated { record, nav } => retrieve::related(ctx, &record, &nav),
+            Operation::CountRelated { record, nav } => retrieve_multiple::count_related(ctx, &record, &nav),
             Operation::GetRef { record, nav } => associate::get_ref(ctx, &record, &nav),
             Operation::Associate { record, nav } => associate::associate(ctx, &record, &nav),
             Operation::Disassociate { record, nav, related } => associate::disassociate(ctx, &record, &nav, related.as_ref()),

@@ -60,6 +60,15 @@ pub(super) fn count(ctx: &Ctx<'_>, entity: &EntityDef) -> Result<Reply> {
     Ok(Reply::text(StatusCode::OK, n.min(MAX_PAGE).to_string()))
 }
 
+/// `GET /accounts(id)/contact_customer_accounts/$count`: a bare number, like `/$count`.
+pub(super) fn count_related(ctx: &Ctx<'_>, record: &crate::route::RecordPath, nav: &str) -> Result<Reply> {
+    ctx.refuse_unimplemented_options()?;
+    let state = ctx.org.store.read();
+    let row = super::existing(&state, record)?;
+    let (_, ids) = related_ids(&state, &ctx.org.metadata, &record.entity, &row, nav)?;
+    Ok(Reply::text(StatusCode::OK, ids.len().min(MAX_PAGE).to_string()))
+}
+
 /// The table and ids of the records related through a collection-valued navigation property.
 pub(super) fn related_ids(state: &State, metadata: &Metadata, entity: &EntityDef, row: &Record, nav: &str) -> Result<(String, Vec<Uuid>)> {
     match entity.navigation(metadata, nav).ok_or_else(|| Error::segment_not_found(nav))? {

@@ -147,7 +147,14 @@ impl Transaction<'_> {
             .ok_or_else(|| Error::internal(format!("no table {table} in store")))?;
         if let Some(def) = t.key_conflict(&record) {
             let cols = def.attributes.join(",");
-            let vals: Vec<String> = def.attributes.iter().map(|a| record.get(a).key_text().unwrap_or_default()).collect();
+            let vals: Vec<String> = def
+                .attributes
+                .iter()
+                .map(|a| match record.get(a) {
+                    Value::String(s) => s.clone(),
+                    other => other.key_text().unwrap_or_default(),
+                })
+                .collect();
             return Err(Error::new(
                 Code::DuplicateRecordEntityKey,
                 format!(

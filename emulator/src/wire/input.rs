@@ -219,7 +219,17 @@ pub fn decode_value(attr: &AttributeDef, json: &Json) -> std::result::Result<Val
             let d = d.round_dp(attr.precision.unwrap_or(if attr.kind == AttributeType::Money { 4 } else { 10 }));
             if attr.kind == AttributeType::Money { Value::Money(d) } else { Value::Decimal(d) }
         }
-        AttributeType::Double => Value::Double(json.as_f64().ok_or_else(bad)?),
+        AttributeType::Double => {
+            let d = json.as_f64().ok_or_else(bad)?;
+            // Stored rounded to the column's precision, as the service does (47.639583 → 47.63958 at precision 5).
+            match attr.precision.and_then(|p| i32::try_from(p).ok()) {
+                Some(p) => {
+                    let scale = 10f64.powi(p);
+                    Value::Double((d * scale).round() / scale)
+                }
+                None => Value::Double(d),
+            }
+        }
         AttributeType::Boolean => Value::Boolean(json.as_bool().ok_or_else(bad)?),
         AttributeType::DateTime => {
             let text = json.as_str().ok_or_else(bad)?;
@@ -247,6 +257,6 @@ pub fn parse_date_time(text: &str) -> Option<OffsetDateTime> {
     let t = OffsetDateTime::parse(text, &Rfc3339)
         .ok()
         .or_else(|| parse_date(text).map(|d| d.midnight().assume_utc()))?;
-    Some(t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).ok()?)
+    t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).ok()
 }
 

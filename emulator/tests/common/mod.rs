@@ -155,3 +155,75 @@ impl Drop for Server {
         }
     }
 }
+
+// ---- Helpers added for the integration suites (the API above is unchanged). ----
+
+/// Seed ids used across suites.
+pub const CONTOSO: &str = "a0000000-0000-4000-8000-000000000002";
+pub const ADATUM: &str = "a0000000-0000-4000-8000-000000000003";
+pub const SUSANNA: &str = "c0000000-0000-4000-8000-000000000002";
+pub const NANCY: &str = "c0000000-0000-4000-8000-000000000003";
+pub const PHONECALL: &str = "d0000000-0000-4000-8000-000000000001";
+pub const BUSINESS_UNIT: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000000010";
+pub const BASE_CURRENCY: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000009105";
+/// A GUID no seed record uses.
+pub const MISSING: &str = "9f3162f6-804a-e611-80d1-00155d4333fa";
+/// The fixed clock, as the service prints date-times.
+pub const NOW: &str = "2026-11-23T09:30:15Z";
+/// The JSON error media type.
+pub const JSON_MINIMAL: &str = "application/json; odata.metadata=minimal";
+
+impl Resp {
+    /// The version inside the `ETag` header (`W/"n"` → n).
+    #[track_caller]
+    pub fn etag_version(&self) -> u64 {
+        let h = self.header("etag").expect("ETag header");
+        parse_etag(h)
+    }
+
+    /// Byte position of `needle` in the raw body; panics when absent.
+    #[track_caller]
+    pub fn pos(&self, needle: &str) -> usize {
+        self.text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in body: {}", self.text))
+    }
+}
+
+/// `W/"12"` → 12.
+#[track_caller]
+pub fn parse_etag(tag: &str) -> u64 {
+    let inner = tag.strip_prefix("W/\"").and_then(|s| s.strip_suffix('"')).unwrap_or_else(|| panic!("not a weak etag: {tag}"));
+    inner.parse().unwrap_or_else(|_| panic!("not a numeric etag: {tag}"))
+}
+
+impl Server {
+    pub async fn put(&self, path: &str, body: &str) -> Resp {
+        self.send(Method::PUT, path, &[], Some(body)).await
+    }
+
+    pub async fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        self.send(Method::POST, path, headers, Some(body)).await
+    }
+
+    pub async fn delete_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send(Method::DELETE, path, headers, None).await
+    }
+
+    /// `GET {set}/$count` as a number.
+    pub async fn count(&self, set: &str) -> usize {
+        let r = self.get(&format!("{set}/$count")).await;
+        assert_eq!(r.status, StatusCode::OK, "count {set}: {}", r.text);
+        r.text.trim_start_matches('\u{feff}').trim().parse().unwrap_or_else(|_| panic!("count body: {:?}", r.text))
+    }
+
+    /// GETs a record and asserts 200.
+    pub async fn fetch(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.text);
+        r.json
+    }
+
+    /// The service root for a given `Host` header value.
+    pub fn root_for(host: &str) -> String {
+        format!("http://{host}/api/data/v9.2/")
+    }
+}
