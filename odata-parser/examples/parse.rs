@@ -43,7 +43,11 @@ fn show(text: &str) -> Result<(), ParseError> {
     };
     if let Some(path) = path {
         let path = parse_resource_path(path)?;
-        println!("path:      {}\nsexpr:     {}\n{path:#?}", path, path.to_sexpr());
+        println!(
+            "path:      {}\nsexpr:     {}\n{path:#?}",
+            path,
+            path.to_sexpr()
+        );
     }
     if let Some(query) = query {
         let options = parse_query(query)?;

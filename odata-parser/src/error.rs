@@ -73,8 +73,20 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    pub(crate) fn new(kind: ErrorKind, offset: usize, len: usize, input: &str, context: Context) -> Self {
-        ParseError { kind, offset, len, input: input.to_owned(), context }
+    pub(crate) fn new(
+        kind: ErrorKind,
+        offset: usize,
+        len: usize,
+        input: &str,
+        context: Context,
+    ) -> Self {
+        ParseError {
+            kind,
+            offset,
+            len,
+            input: input.to_owned(),
+            context,
+        }
     }
 
     /// What went wrong.
@@ -102,12 +114,13 @@ impl ParseError {
         self.input.get(self.span()).unwrap_or("")
     }
 
-    /// "found …" for syntax errors: the token, else the next character, else the end.
+    /// "found …" for syntax errors: the token, else the next word or character, else the end.
     fn found(&self) -> String {
-        match (self.token(), self.input.get(self.offset..).and_then(|s| s.chars().next())) {
-            ("", None) => "the end of the input".to_owned(),
-            ("", Some(c)) => format!("'{c}'"),
-            (token, _) => format!("'{token}'"),
+        let rest = self.input.get(self.offset..).unwrap_or("");
+        match self.token() {
+            "" if rest.is_empty() => "the end of the input".to_owned(),
+            "" => format!("'{}'", &rest[..crate::parser::lexical::token_len(rest)]),
+            token => format!("'{token}'"),
         }
     }
 }
@@ -203,7 +216,13 @@ mod tests {
     #[test]
     fn unterminated_in_expression_reports_where_input_ran_out() {
         let input = "lastname eq 'O'Bryan'";
-        let e = ParseError::new(ErrorKind::UnterminatedString, 20, 1, input, Context::Expression);
+        let e = ParseError::new(
+            ErrorKind::UnterminatedString,
+            20,
+            1,
+            input,
+            Context::Expression,
+        );
         assert_eq!(
             e.to_string(),
             "There is an unterminated literal at position 21 in 'lastname eq 'O'Bryan''."
@@ -212,7 +231,13 @@ mod tests {
 
     #[test]
     fn unterminated_in_path_quotes_the_key_literal() {
-        let e = ParseError::new(ErrorKind::UnterminatedString, 9, 4, "accounts('abc)", Context::Path);
+        let e = ParseError::new(
+            ErrorKind::UnterminatedString,
+            9,
+            4,
+            "accounts('abc)",
+            Context::Path,
+        );
         assert_eq!(
             e.to_string(),
             "Unrecognized 'Edm.String' literal ''abc' at '9' in 'accounts('abc)'."
@@ -221,7 +246,13 @@ mod tests {
 
     #[test]
     fn expected_names_the_found_token_or_end() {
-        let e = ParseError::new(ErrorKind::Expected("')'"), 10, 0, "accounts(1", Context::Path);
+        let e = ParseError::new(
+            ErrorKind::Expected("')'"),
+            10,
+            0,
+            "accounts(1",
+            Context::Path,
+        );
         assert_eq!(
             e.to_string(),
             "Syntax error at position 10 in 'accounts(1': expected ')', found the end of the input."

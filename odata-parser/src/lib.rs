@@ -28,8 +28,10 @@
 //! # Grammar
 //!
 //! The subset of the OData ABNF (`odata-abnf-construction-rules`) Dataverse uses, with
-//! Dataverse's and ODL's leniencies. Each rule below is the doc comment of one
-//! `parse_<rule>` function in [`parser`](self#modules).
+//! the leniencies of Dataverse and its OData library (ODL): `{guid}` braces, legacy
+//! number suffixes, JSON parameters kept as text. Each rule below is the doc comment
+//! of one `parse_<rule>` function in the private `parser` module, so the code can be
+//! checked against the grammar line by line.
 //!
 //! ```text
 //! ; Resource path: after the service root, already percent-decoded
@@ -84,7 +86,8 @@
 //!
 //! - [`ast`]: the trees ([`ResourcePath`](ast::ResourcePath), [`QueryOptions`](ast::QueryOptions),
 //!   [`Literal`](ast::Literal), [`Expr`](ast::expr::Expr)), with canonical `Display`.
-//! - `parser`: one file per grammar area (`lexical`, `literal`, `path`, `options`, `expr`).
+//! - `parser` (private): one file per grammar area, each producing the `ast` file of the
+//!   same name: `lexical`, `literal` and `json`, `path`, `percent` and `options`, `expr`.
 //! - [`error`]: [`ParseError`] and [`ErrorKind`].
 //! - [`span`]: the [`Span`](span::Span) the parser walks and the [`SourceSpan`](span::SourceSpan) kept in the AST.
 #![warn(missing_docs)]
@@ -106,8 +109,13 @@ pub fn parse_resource_path(path: &str) -> Result<ast::ResourcePath, ParseError> 
 }
 
 /// Parses a raw query string (without the leading `?`, still percent-encoded):
-/// splits on `&`, decodes, and fills [`ast::QueryOptions`]. System option names are
-/// case-sensitive; unknown (`$xyz`, `$SELECT`) and repeated system options are errors.
+/// splits on `&`, decodes names and values (`%XX`; `+` stays a plus), and fills
+/// [`ast::QueryOptions`]. System option names are case-sensitive; unknown (`$xyz`,
+/// `$SELECT`) and repeated system options are errors. `$select`, `$top` and `$count`
+/// are parsed; other values are kept as decoded text (see [`parse_filter`]).
+///
+/// Errors about the query string point into it; errors inside a value point into the
+/// decoded value, which is then [`ParseError::input`] (as ODL quotes it).
 pub fn parse_query(query: &str) -> Result<ast::QueryOptions, ParseError> {
     parser::options::query_options(query)
 }
@@ -116,10 +124,23 @@ pub fn parse_query(query: &str) -> Result<ast::QueryOptions, ParseError> {
 /// (`@p1='Pacific Standard Time'`, `@tid={'@odata.id':'contacts(…)'}`).
 /// Surrounding spaces are not allowed.
 pub fn parse_literal(text: &str) -> Result<ast::Literal, ParseError> {
-    parser::run(text, error::Context::Expression, "the end of the literal", parser::literal::parse_literal)
+    parser::run(
+        text,
+        error::Context::Expression,
+        "the end of the literal",
+        parser::literal::parse_literal,
+    )
 }
 
-/// Parses a `$filter` expression (decoded text) into an [`ast::expr::Expr`].
+/// Parses a `$filter` expression (decoded text, e.g. [`ast::QueryOptions::filter`]) into
+/// an [`ast::expr::Expr`]: comparisons, `and`/`or`/`not`, parentheses, member paths,
+/// function calls with positional or named arguments, and `any`/`all` lambdas.
+///
+/// ```
+/// let expr = odata_parser::parse_filter("name eq 'x' and not contains(city,'y')")?;
+/// assert_eq!(expr.to_sexpr(), "(and (eq name 'x') (not (contains city 'y')))");
+/// # Ok::<(), odata_parser::ParseError>(())
+/// ```
 pub fn parse_filter(text: &str) -> Result<ast::expr::Expr, ParseError> {
     parser::expr::filter(text)
 }

@@ -69,8 +69,8 @@ pub(super) fn disassociate(ctx: &Ctx<'_>, record: &RecordPath, nav: &str, relate
             let def = metadata.entity(table).ok_or_else(|| Error::internal("related table"))?;
             Some(Locator { entity: table.clone(), key: target::key_from_parens(def, p)? })
         }
-        (None, Some(_)) => match ctx.query.custom.iter().find(|(n, _)| n == "$id").or_else(|| ctx.query.aliases.iter().find(|(n, _)| n == "$id")) {
-            Some((_, url)) => Some(target::locator_from_url(&metadata, url)?),
+        (None, Some(_)) => match &ctx.query.id {
+            Some(url) => Some(target::locator_from_url(&metadata, url)?),
             None => {
                 return Err(Error::new(Code::BadRequest, format!("The navigation property '{nav}' is collection-valued; name the related record with '{nav}(<id>)/$ref' or '$id'.")));
             }

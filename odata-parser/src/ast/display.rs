@@ -23,7 +23,9 @@ impl Display for Literal {
             Literal::Decimal(text) => write!(f, "{text}M"),
             Literal::String(s) => quoted(f, s),
             Literal::Guid(id) => write!(f, "{}", id.hyphenated()),
-            Literal::DateTimeOffset(text) | Literal::Date(text) | Literal::Json(text) => f.write_str(text),
+            Literal::DateTimeOffset(text) | Literal::Date(text) | Literal::Json(text) => {
+                f.write_str(text)
+            }
             Literal::Alias(name) => write!(f, "@{name}"),
             Literal::Enum { type_name, value } => {
                 f.write_str(type_name)?;
@@ -54,7 +56,10 @@ impl Display for Segment {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Segment::Identifier { name, parens: None } => f.write_str(name),
-            Segment::Identifier { name, parens: Some(parens) } => write!(f, "{name}{parens}"),
+            Segment::Identifier {
+                name,
+                parens: Some(parens),
+            } => write!(f, "{name}{parens}"),
             Segment::Ref => f.write_str("$ref"),
             Segment::Value => f.write_str("$value"),
             Segment::Count => f.write_str("$count"),
@@ -92,8 +97,12 @@ impl Display for SelectItem {
 fn encode(f: &mut Formatter<'_>, text: &str) -> fmt::Result {
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => f.write_char(byte as char)?,
-            b'$' | b'\'' | b'(' | b')' | b',' | b'/' | b':' | b'@' | b'*' | b'!' | b';' => f.write_char(byte as char)?,
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                f.write_char(byte as char)?
+            }
+            b'$' | b'\'' | b'(' | b')' | b',' | b'/' | b':' | b'@' | b'*' | b'!' | b';' => {
+                f.write_char(byte as char)?
+            }
             _ => write!(f, "%{byte:02X}")?,
         }
     }
@@ -110,14 +119,34 @@ impl Display for QueryOptions {
             let items: Vec<String> = items.iter().map(ToString::to_string).collect();
             pairs.push(("$select".into(), items.join(",")));
         }
-        let text_options = [("$filter", &self.filter), ("$orderby", &self.orderby), ("$expand", &self.expand)];
-        pairs.extend(text_options.iter().filter_map(|(n, v)| Some((n.to_string(), (*v).clone()?))));
+        let text_options = [
+            ("$filter", &self.filter),
+            ("$orderby", &self.orderby),
+            ("$expand", &self.expand),
+        ];
+        pairs.extend(
+            text_options
+                .iter()
+                .filter_map(|(n, v)| Some((n.to_string(), (*v).clone()?))),
+        );
         pairs.extend(self.top.map(|top| ("$top".into(), top.to_string())));
         pairs.extend(self.count.map(|count| ("$count".into(), count.to_string())));
-        let text_options = [("$skiptoken", &self.skiptoken), ("$apply", &self.apply)];
-        pairs.extend(text_options.iter().filter_map(|(n, v)| Some((n.to_string(), (*v).clone()?))));
-        pairs.extend(self.unsupported.iter().map(|name| (format!("${name}"), String::new())));
-        pairs.extend(self.aliases.iter().map(|(name, value)| (format!("@{name}"), value.clone())));
+        let text_options = [("$skiptoken", &self.skiptoken), ("$apply", &self.apply), ("$id", &self.id)];
+        pairs.extend(
+            text_options
+                .iter()
+                .filter_map(|(n, v)| Some((n.to_string(), (*v).clone()?))),
+        );
+        pairs.extend(
+            self.unsupported
+                .iter()
+                .map(|name| (format!("${name}"), String::new())),
+        );
+        pairs.extend(
+            self.aliases
+                .iter()
+                .map(|(name, value)| (format!("@{name}"), value.clone())),
+        );
         pairs.extend(self.custom.iter().cloned());
         for (i, (name, value)) in pairs.iter().enumerate() {
             if i > 0 {
@@ -155,7 +184,10 @@ impl ResourcePath {
         for segment in &self.segments {
             out.push(' ');
             match segment {
-                Segment::Identifier { name, parens: Some(parens) } => {
+                Segment::Identifier {
+                    name,
+                    parens: Some(parens),
+                } => {
                     out.push('(');
                     out.push_str(name);
                     match parens {
@@ -266,7 +298,12 @@ impl Expr {
             Expr::Literal(literal) => literal.to_sexpr(),
             Expr::Member(path) => path.to_string(),
             Expr::Binary { op, left, right } => {
-                format!("({} {} {})", op.keyword(), left.to_sexpr(), right.to_sexpr())
+                format!(
+                    "({} {} {})",
+                    op.keyword(),
+                    left.to_sexpr(),
+                    right.to_sexpr()
+                )
             }
             Expr::Not(inner) => format!("(not {})", inner.to_sexpr()),
             Expr::Call(call) => {
@@ -281,8 +318,16 @@ impl Expr {
                 }
                 out + ")"
             }
-            Expr::Lambda(Lambda { collection, quantifier, predicate }) => match predicate {
-                Some(p) => format!("({quantifier} {collection} {} {})", p.variable, p.body.to_sexpr()),
+            Expr::Lambda(Lambda {
+                collection,
+                quantifier,
+                predicate,
+            }) => match predicate {
+                Some(p) => format!(
+                    "({quantifier} {collection} {} {})",
+                    p.variable,
+                    p.body.to_sexpr()
+                ),
                 None => format!("({quantifier} {collection})"),
             },
         }

@@ -17,10 +17,15 @@ pub enum Literal {
     Integer(i64),
     /// A number with a decimal point and/or exponent, kept as written: `1.5`, `2E3`, `1.0M`
     /// (the `M`/`D` suffix is dropped).
+    ///
+    /// Also an integer with an `M`/`D`/`F` suffix (`7M` is `Decimal("7")`) or too large
+    /// for `i64` (ODL widens those to Edm.Decimal). `Display` prints such text with an
+    /// `M` suffix so that it parses back as a `Decimal`.
     Decimal(String),
     /// `'text'` with `''` already unescaped to `'`.
     String(String),
-    /// A bare GUID: `00000000-0000-0000-0000-000000000001`.
+    /// A bare GUID: `00000000-0000-0000-0000-000000000001` (`{…}` braces are accepted
+    /// and dropped, case is ignored).
     Guid(Uuid),
     /// `2024-05-01T10:20:30Z` (kept as written; the emulator parses it with its clock types).
     DateTimeOffset(String),

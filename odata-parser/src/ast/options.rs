@@ -18,6 +18,8 @@ pub struct QueryOptions {
     pub top: Option<u64>,
     /// `$count=true|false`
     pub count: Option<bool>,
+    /// `$id=<record URL>`, naming the related record in `DELETE …/nav/$ref?$id=…`.
+    pub id: Option<String>,
     /// `$skiptoken=…` (decoded text).
     pub skiptoken: Option<String>,
     /// `$apply=…` (decoded text).

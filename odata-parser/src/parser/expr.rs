@@ -9,7 +9,9 @@ use nom::Err;
 use super::lexical::{parse_identifier, parse_keyword, parse_qualified_name};
 use super::literal::parse_literal;
 use super::{cut_expect, expect, failure, guard_depth, parse_bws, run, sym, IResult};
-use crate::ast::expr::{Args, BinaryOp, Expr, FunctionCall, Lambda, LambdaPredicate, MemberPath, Quantifier};
+use crate::ast::expr::{
+    Args, BinaryOp, Expr, FunctionCall, Lambda, LambdaPredicate, MemberPath, Quantifier,
+};
 use crate::error::{Context, ErrorKind, ParseError};
 use crate::span::{SourceSpan, Span};
 
@@ -21,11 +23,15 @@ pub(crate) fn filter(text: &str) -> Result<Expr, ParseError> {
         let (input, _) = parse_bws(input)?;
         Ok((input, expr))
     };
-    run(text, Context::Expression, "an operator or the end of the expression", whole).map_err(|e| {
-        match e.kind() {
-            ErrorKind::Expected(_) => unterminated_from(text, e.offset()).unwrap_or(e),
-            _ => e,
-        }
+    run(
+        text,
+        Context::Expression,
+        "an operator or the end of the expression",
+        whole,
+    )
+    .map_err(|e| match e.kind() {
+        ErrorKind::Expected(_) => unterminated_from(text, e.offset()).unwrap_or(e),
+        _ => e,
     })
 }
 
@@ -46,13 +52,24 @@ fn unterminated_from(text: &str, from: usize) -> Option<ParseError> {
         }
     }
     let start = open?;
-    Some(ParseError::new(ErrorKind::UnterminatedString, start, text.len() - start, text, Context::Expression))
+    Some(ParseError::new(
+        ErrorKind::UnterminatedString,
+        start,
+        text.len() - start,
+        text,
+        Context::Expression,
+    ))
 }
 
 type Rule = for<'a> fn(Span<'a>, usize) -> IResult<'a, Expr>;
 
 /// Left-associative chain: `next *( BWS op BWS next )`.
-fn parse_chain<'a>(input: Span<'a>, depth: usize, ops: &[BinaryOp], next: Rule) -> IResult<'a, Expr> {
+fn parse_chain<'a>(
+    input: Span<'a>,
+    depth: usize,
+    ops: &[BinaryOp],
+    next: Rule,
+) -> IResult<'a, Expr> {
     let (mut rest, mut left) = next(input, depth)?;
     loop {
         let Some((after, op)) = parse_operator(rest, ops) else {
@@ -60,7 +77,11 @@ fn parse_chain<'a>(input: Span<'a>, depth: usize, ops: &[BinaryOp], next: Rule) 
         };
         // After an operator the parser is committed: `name eq` needs an operand.
         let (after, right) = cut_expect("an expression", |i| next(i, depth))(after)?;
-        left = Expr::Binary { op, left: Box::new(left), right: Box::new(right) };
+        left = Expr::Binary {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+        };
         rest = after;
     }
 }
@@ -88,7 +109,12 @@ fn parse_and(input: Span<'_>, depth: usize) -> IResult<'_, Expr> {
 
 /// equalityExpr = relationalExpr *( RWS ( "eq" / "ne" ) RWS relationalExpr )
 fn parse_equality(input: Span<'_>, depth: usize) -> IResult<'_, Expr> {
-    parse_chain(input, depth, &[BinaryOp::Eq, BinaryOp::Ne], parse_relational)
+    parse_chain(
+        input,
+        depth,
+        &[BinaryOp::Eq, BinaryOp::Ne],
+        parse_relational,
+    )
 }
 
 /// relationalExpr = unaryExpr *( RWS ( "gt" / "ge" / "lt" / "le" ) RWS unaryExpr )
@@ -142,7 +168,10 @@ fn parse_member_or_call(input: Span<'_>, depth: usize) -> IResult<'_, Expr> {
         for (word, quantifier) in [("any", Quantifier::Any), ("all", Quantifier::All)] {
             match parse_keyword(word)(after_slash) {
                 Ok((paren, _)) if paren.starts_with('(') => {
-                    let collection = MemberPath { segments, span: SourceSpan::between(&input, &rest) };
+                    let collection = MemberPath {
+                        segments,
+                        span: SourceSpan::between(&input, &rest),
+                    };
                     return parse_lambda(collection, quantifier, paren, depth);
                 }
                 _ => {}
@@ -197,14 +226,30 @@ fn parse_call<'a>(start: Span<'a>, name: &str, input: Span<'a>, depth: usize) ->
             rest = parse_bws(after)?.0;
         }
     }
-    let args = if named { Args::Named(named_args) } else { Args::Positional(positional) };
+    let args = if named {
+        Args::Named(named_args)
+    } else {
+        Args::Positional(positional)
+    };
     let span = SourceSpan::between(&start, &rest);
-    Ok((rest, Expr::Call(FunctionCall { name: name.to_owned(), args, span })))
+    Ok((
+        rest,
+        Expr::Call(FunctionCall {
+            name: name.to_owned(),
+            args,
+            span,
+        }),
+    ))
 }
 
 /// lambda = ( "any" / "all" ) "(" BWS [ lambdaVariableExpr BWS ":" BWS lambdaPredicateExpr ] BWS ")"
 ///   ; `any()` without a predicate; `all` needs one
-fn parse_lambda<'a>(collection: MemberPath, quantifier: Quantifier, input: Span<'a>, depth: usize) -> IResult<'a, Expr> {
+fn parse_lambda<'a>(
+    collection: MemberPath,
+    quantifier: Quantifier,
+    input: Span<'a>,
+    depth: usize,
+) -> IResult<'a, Expr> {
     guard_depth(input, depth + 1)?;
     let (rest, _) = sym('(')(input)?;
     let (rest, _) = parse_bws(rest)?;
@@ -215,14 +260,28 @@ fn parse_lambda<'a>(collection: MemberPath, quantifier: Quantifier, input: Span<
             let (rest, _) = parse_bws(rest)?;
             let (rest, _) = cut_expect("':'", sym(':'))(rest)?;
             let (rest, _) = parse_bws(rest)?;
-            let (rest, body) = cut_expect("an expression", |i| parse_bool_common_expr(i, depth + 1))(rest)?;
+            let (rest, body) =
+                cut_expect("an expression", |i| parse_bool_common_expr(i, depth + 1))(rest)?;
             let (rest, _) = parse_bws(rest)?;
             let (rest, _) = cut_expect("')' or an operator", sym(')'))(rest)?;
             let variable = variable.fragment().to_string();
-            (rest, Some(LambdaPredicate { variable, body: Box::new(body) }))
+            (
+                rest,
+                Some(LambdaPredicate {
+                    variable,
+                    body: Box::new(body),
+                }),
+            )
         }
     };
-    Ok((rest, Expr::Lambda(Lambda { collection, quantifier, predicate })))
+    Ok((
+        rest,
+        Expr::Lambda(Lambda {
+            collection,
+            quantifier,
+            predicate,
+        }),
+    ))
 }
 
 #[cfg(test)]
@@ -241,13 +300,19 @@ mod tests {
 
     #[test]
     fn bool_common_expr_precedence() {
-        assert_eq!(f("a eq 1 or b eq 2 and c eq 3"), "(or (eq a 1) (and (eq b 2) (eq c 3)))");
+        assert_eq!(
+            f("a eq 1 or b eq 2 and c eq 3"),
+            "(or (eq a 1) (and (eq b 2) (eq c 3)))"
+        );
         assert_eq!(f("a or b or c"), "(or (or a b) c)");
         assert_eq!(f("a gt 1 eq true"), "(eq (gt a 1) true)");
         assert_eq!(f("not a eq b"), "(eq (not a) b)");
         assert_eq!(f("a eq"), "Expected(\"an expression\")@4");
         assert_eq!(f("a eq 1 and"), "Expected(\"an expression\")@10");
-        assert_eq!(f("a eq 1 b"), "Expected(\"an operator or the end of the expression\")@7");
+        assert_eq!(
+            f("a eq 1 b"),
+            "Expected(\"an operator or the end of the expression\")@7"
+        );
     }
 
     #[test]
@@ -263,9 +328,15 @@ mod tests {
 
     #[test]
     fn member_and_call() {
-        assert_eq!(f("primarycontactid/fullname eq 'x'"), "(eq primarycontactid/fullname 'x')");
+        assert_eq!(
+            f("primarycontactid/fullname eq 'x'"),
+            "(eq primarycontactid/fullname 'x')"
+        );
         assert_eq!(f("contains(name, 'a''b')"), "(contains name 'a''b')");
-        assert_eq!(f("startswith(tolower(name),'x')"), "(startswith (tolower name) 'x')");
+        assert_eq!(
+            f("startswith(tolower(name),'x')"),
+            "(startswith (tolower name) 'x')"
+        );
         assert_eq!(f("now()"), "(now)");
         assert_eq!(
             f("Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['a','b'])"),
@@ -289,8 +360,14 @@ mod tests {
 
     #[test]
     fn literals_and_errors() {
-        assert_eq!(f("accountid eq {00000000-0000-0000-0000-000000000001}"), "(eq accountid (guid 00000000-0000-0000-0000-000000000001))");
-        assert_eq!(f("createdon ge 2024-05-01T00:00:00Z"), "(ge createdon (datetimeoffset 2024-05-01T00:00:00Z))");
+        assert_eq!(
+            f("accountid eq {00000000-0000-0000-0000-000000000001}"),
+            "(eq accountid (guid 00000000-0000-0000-0000-000000000001))"
+        );
+        assert_eq!(
+            f("createdon ge 2024-05-01T00:00:00Z"),
+            "(ge createdon (datetimeoffset 2024-05-01T00:00:00Z))"
+        );
         assert_eq!(f("contains(@p1,'Contoso')"), "(contains @p1 'Contoso')");
         assert_eq!(f("lastname eq 'O'Bryan'"), "UnterminatedString@20");
         assert_eq!(f("a eq 'x"), "UnterminatedString@5");
@@ -300,9 +377,17 @@ mod tests {
 
     #[test]
     fn depth_limit() {
-        let deep = format!("{}a{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}a{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
         assert!(f(&deep).starts_with("DepthLimit"));
-        let ok = format!("{}a{}", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
+        let ok = format!(
+            "{}a{}",
+            "(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        );
         assert_eq!(f(&ok), "a");
         assert!(f(&"not ".repeat(MAX_DEPTH + 1)).starts_with("DepthLimit"));
         assert!(f(&"f(".repeat(MAX_DEPTH + 1)).starts_with("DepthLimit"));

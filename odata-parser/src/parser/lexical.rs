@@ -24,7 +24,10 @@ pub(crate) fn is_identifier_char(c: char) -> bool {
 pub(crate) fn parse_identifier(input: Span<'_>) -> IResult<'_, Span<'_>> {
     expect(
         "an identifier",
-        recognize(pair(satisfy(is_identifier_start), take_while(is_identifier_char))),
+        recognize(pair(
+            satisfy(is_identifier_start),
+            take_while(is_identifier_char),
+        )),
     )(input)
 }
 
@@ -43,14 +46,17 @@ pub(crate) fn parse_qualified_name(input: Span<'_>) -> IResult<'_, Span<'_>> {
 pub(crate) fn parse_keyword<'a>(
     word: &'static str,
 ) -> impl FnMut(Span<'a>) -> IResult<'a, Span<'a>> {
-    expect(word, terminated(tag(word), not(satisfy(is_identifier_char))))
+    expect(
+        word,
+        terminated(tag(word), not(satisfy(is_identifier_char))),
+    )
 }
 
 /// Length of the token starting at `text`: up to the next delimiter, at least one char.
 /// Used to size error spans (`'12abc'` rather than just `'1'`).
 pub(crate) fn token_len(text: &str) -> usize {
     let end = text
-        .find(|c: char| matches!(c, ',' | '(' | ')' | '[' | ']' | '/' | '&' | ' ' | '\t'))
+        .find([',', '(', ')', '[', ']', '/', '&', ' ', '\t'])
         .unwrap_or(text.len());
     if end == 0 {
         text.chars().next().map_or(0, char::len_utf8)

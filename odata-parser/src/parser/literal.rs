@@ -10,8 +10,11 @@ use nom::combinator::{cut, opt, recognize};
 use nom::sequence::{pair, tuple};
 use uuid::Uuid;
 
-use super::lexical::{is_identifier_char, is_identifier_start, parse_identifier, parse_qualified_name, token_len};
-use super::{advance, error, expect, failure, IResult, MAX_DEPTH};
+use super::lexical::{
+    is_identifier_char, is_identifier_start, parse_identifier, parse_qualified_name, token_len,
+};
+use super::json::parse_array_or_object;
+use super::{advance, error, expect, failure, IResult};
 use crate::ast::Literal;
 use crate::error::ErrorKind;
 use crate::span::Span;
@@ -95,7 +98,10 @@ fn parse_guid(input: Span<'_>) -> IResult<'_, Literal> {
         .unwrap_or(text.len() - len);
     len += glued;
     let well_formed = run == 36 && braced == closed && glued == 0 && is_hyphenated(&body[..run]);
-    match well_formed.then(|| Uuid::parse_str(&body[..run]).ok()).flatten() {
+    match well_formed
+        .then(|| Uuid::parse_str(&body[..run]).ok())
+        .flatten()
+    {
         Some(id) => Ok((advance(input, len).0, Literal::Guid(id))),
         None => failure(input, len, ErrorKind::InvalidGuid),
     }
@@ -127,13 +133,22 @@ fn parse_date_or_date_time(input: Span<'_>) -> IResult<'_, Literal> {
             .starts_with(|c: char| is_identifier_char(c) || matches!(c, '.' | ':' | '+' | '-'))
     });
     match scanned {
-        Some(len) if is_date_time => {
-            Ok((advance(input, len).0, Literal::DateTimeOffset(text[..len].to_owned())))
-        }
+        Some(len) if is_date_time => Ok((
+            advance(input, len).0,
+            Literal::DateTimeOffset(text[..len].to_owned()),
+        )),
         Some(len) => Ok((advance(input, len).0, Literal::Date(text[..len].to_owned()))),
         None => {
-            let edm_type = if is_date_time { "Edm.DateTimeOffset" } else { "Edm.Date" };
-            failure(input, token_len(text), ErrorKind::InvalidLiteral { edm_type })
+            let edm_type = if is_date_time {
+                "Edm.DateTimeOffset"
+            } else {
+                "Edm.Date"
+            };
+            failure(
+                input,
+                token_len(text),
+                ErrorKind::InvalidLiteral { edm_type },
+            )
         }
     }
 }
@@ -143,7 +158,8 @@ fn scan_date_time(b: &[u8]) -> Option<usize> {
     let byte = |at: usize, want: u8| (b.get(at) == Some(&want)).then_some(());
     let num = |at: usize, range: std::ops::RangeInclusive<u8>| {
         let (hi, lo) = (*b.get(at)?, *b.get(at + 1)?);
-        let value = (hi.is_ascii_digit() && lo.is_ascii_digit()).then(|| (hi - b'0') * 10 + lo - b'0')?;
+        let value =
+            (hi.is_ascii_digit() && lo.is_ascii_digit()).then(|| (hi - b'0') * 10 + lo - b'0')?;
         range.contains(&value).then_some(())
     };
     byte(4, b'-')?;
@@ -161,7 +177,10 @@ fn scan_date_time(b: &[u8]) -> Option<usize> {
         num(at + 1, 0..=59)?;
         at += 3;
         if b.get(at) == Some(&b'.') {
-            let digits = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let digits = b[at + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             (1..=12).contains(&digits).then_some(())?;
             at += 1 + digits;
         }
@@ -195,11 +214,20 @@ fn parse_number(input: Span<'_>) -> IResult<'_, Literal> {
     )(input)?;
     let (rest, suffix) = opt(one_of("mMdDfFlL"))(rest)?;
     let text = *text.fragment();
-    let is_decimal = text.contains(['.', 'e', 'E']) || suffix.is_some_and(|s| !matches!(s, 'l' | 'L'));
+    let is_decimal =
+        text.contains(['.', 'e', 'E']) || suffix.is_some_and(|s| !matches!(s, 'l' | 'L'));
     // `1.`, `1e`, `12abc`: glued characters make the whole token invalid.
     if rest.starts_with(|c: char| is_identifier_char(c) || c == '.') {
-        let edm_type = if is_decimal { "Edm.Decimal" } else { "Edm.Int32" };
-        return failure(input, token_len(&input), ErrorKind::InvalidLiteral { edm_type });
+        let edm_type = if is_decimal {
+            "Edm.Decimal"
+        } else {
+            "Edm.Int32"
+        };
+        return failure(
+            input,
+            token_len(&input),
+            ErrorKind::InvalidLiteral { edm_type },
+        );
     }
     let literal = match text.parse::<i64>() {
         Ok(n) if !is_decimal => Literal::Integer(n),
@@ -229,174 +257,105 @@ fn parse_named_literal(input: Span<'_>) -> IResult<'_, Literal> {
     Ok((rest, literal))
 }
 
-/// arrayOrObject = begin-array … end-array / begin-object … end-object
-///   ; kept as source text: brackets balanced, '…' and "…" strings skipped
-///   ; (backslash escapes), nesting limited to MAX_DEPTH
-fn parse_array_or_object(input: Span<'_>) -> IResult<'_, Literal> {
-    let text = *input.fragment();
-    let at = |i: usize| advance(input, i).0;
-    let mut closers = Vec::new();
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '[' | '{' => {
-                closers.push(if c == '[' { ']' } else { '}' });
-                if closers.len() > MAX_DEPTH {
-                    return failure(at(i), 1, ErrorKind::DepthLimit);
-                }
-            }
-            ']' | '}' => {
-                if closers.pop() != Some(c) {
-                    return failure(at(i), 1, ErrorKind::UnexpectedCharacter(c));
-                }
-                if closers.is_empty() {
-                    return Ok((at(i + 1), Literal::Json(text[..=i].to_owned())));
-                }
-            }
-            '"' | '\'' => {
-                let mut closed = false;
-                while let Some((_, d)) = chars.next() {
-                    if d == '\\' {
-                        chars.next();
-                    } else if d == c {
-                        closed = true;
-                        break;
-                    }
-                }
-                if !closed {
-                    return failure(at(i), text.len() - i, ErrorKind::UnterminatedString);
-                }
-            }
-            _ => {}
-        }
-    }
-    let expected = if closers.last() == Some(&']') { "']'" } else { "'}'" };
-    failure(at(text.len()), 0, ErrorKind::Expected(expected))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parser::test_render;
     use crate::span::new_span;
 
-    /// Parses a literal, returning it and the unparsed rest, or the error kind and offset.
-    fn lit(s: &str) -> Result<(Literal, &str), (ErrorKind, usize)> {
-        match parse_literal(new_span(s)) {
-            Ok((rest, l)) => Ok((l, *rest.fragment())),
-            Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err((e.kind, e.at.location_offset())),
-            Err(nom::Err::Incomplete(_)) => Err((ErrorKind::Internal, 0)),
-        }
-    }
-
-    fn ok(s: &str) -> Literal {
-        match lit(s) {
-            Ok((l, "")) => l,
-            other => panic!("{s:?} gave {other:?}"),
-        }
-    }
-
-    fn kind(s: &str) -> ErrorKind {
-        lit(s).map(|r| panic!("{s:?} parsed as {r:?}")).unwrap_err().0
+    /// `sexpr`, `sexpr | rest` or `Kind@offset`.
+    #[track_caller]
+    fn r(s: &str) -> String {
+        test_render(parse_literal(new_span(s)), Literal::to_sexpr)
     }
 
     const G: &str = "00000000-0000-0000-0000-000000000001";
+    const GS: &str = "(guid 00000000-0000-0000-0000-000000000001)";
 
     #[test]
     fn string() {
-        assert_eq!(ok("'abc'"), Literal::String("abc".into()));
-        assert_eq!(ok("''"), Literal::String("".into()));
-        assert_eq!(ok("'a''b'"), Literal::String("a'b".into()));
-        assert_eq!(ok("''''"), Literal::String("'".into()));
-        assert_eq!(lit("'a'b"), Ok((Literal::String("a".into()), "b")));
-        assert_eq!(lit("'abc"), Err((ErrorKind::UnterminatedString, 0)));
-        assert_eq!(kind("'a''"), ErrorKind::UnterminatedString);
+        assert_eq!(r("'abc'"), "'abc'");
+        assert_eq!(r("''"), "''");
+        assert_eq!(r("'a''b'"), "'a''b'");
+        assert_eq!(r("''''"), "''''");
+        assert_eq!(r("'a'b"), "'a' | b");
+        assert_eq!(r("'a)b/c'"), "'a)b/c'");
+        assert_eq!(r("'abc"), "UnterminatedString@0");
+        assert_eq!(r("'a''"), "UnterminatedString@0");
     }
 
     #[test]
     fn guid() {
-        let id = Uuid::parse_str(G).unwrap();
-        assert_eq!(ok(G), Literal::Guid(id));
-        assert_eq!(ok(&format!("{{{G}}}")), Literal::Guid(id));
-        assert_eq!(ok(&G.to_uppercase()), Literal::Guid(id));
-        assert_eq!(ok("ABCDEF01-0000-0000-0000-000000000001"), ok("abcdef01-0000-0000-0000-000000000001"));
-        assert_eq!(kind(&G[..35]), ErrorKind::InvalidGuid);
-        assert_eq!(kind(&format!("{G}1")), ErrorKind::InvalidGuid);
-        assert_eq!(kind(&format!("{G}x")), ErrorKind::InvalidGuid);
-        assert_eq!(kind(&format!("{{{G}")), ErrorKind::InvalidGuid);
-        assert_eq!(kind("00000000-0000-0000-0000-00000000000g"), ErrorKind::InvalidGuid);
-        assert_eq!(kind("00000000-00000-000-0000-000000000001"), ErrorKind::InvalidGuid);
-        assert_eq!(lit("0000000g-0000-0000-0000-000000000001)"), Err((ErrorKind::InvalidGuid, 0)));
-        assert_eq!(kind("deadbeef-"), ErrorKind::InvalidGuid);
+        assert_eq!(r(G), GS);
+        assert_eq!(r(&format!("{{{G}}}")), GS);
+        assert_eq!(r(&G.to_uppercase()), GS);
+        assert_eq!(r(&format!("{G})")), format!("{GS} | )"));
+        assert_eq!(r(&format!("{G}}}")), format!("{GS} | }}"));
+        assert_eq!(r(&G[..35]), "InvalidGuid@0");
+        assert_eq!(r(&format!("{G}1")), "InvalidGuid@0");
+        assert_eq!(r(&format!("{G}x")), "InvalidGuid@0");
+        assert_eq!(r(&format!("{{{G}")), "InvalidGuid@0");
+        assert_eq!(r("00000000-0000-0000-0000-00000000000g"), "InvalidGuid@0");
+        assert_eq!(r("00000000-00000-000-0000-000000000001"), "InvalidGuid@0");
+        assert_eq!(r("0000000g-0000-0000-0000-000000000001)"), "InvalidGuid@0");
+        assert_eq!(r("deadbeef-"), "InvalidGuid@0");
     }
 
     #[test]
-    fn numbers() {
-        assert_eq!(ok("42"), Literal::Integer(42));
-        assert_eq!(ok("-7"), Literal::Integer(-7));
-        assert_eq!(ok("+7"), Literal::Integer(7));
-        assert_eq!(ok("7L"), Literal::Integer(7));
-        assert_eq!(ok("1.5"), Literal::Decimal("1.5".into()));
-        assert_eq!(ok("2E3"), Literal::Decimal("2E3".into()));
-        assert_eq!(ok("1.0e-5"), Literal::Decimal("1.0e-5".into()));
-        assert_eq!(ok("1.0M"), Literal::Decimal("1.0".into()));
-        assert_eq!(ok("3d"), Literal::Decimal("3".into()));
-        assert_eq!(ok("99999999999999999999"), Literal::Decimal("99999999999999999999".into()));
-        assert_eq!(kind("1."), ErrorKind::InvalidLiteral { edm_type: "Edm.Int32" });
-        assert_eq!(kind("12abc"), ErrorKind::InvalidLiteral { edm_type: "Edm.Int32" });
-        assert_eq!(kind("1.5x"), ErrorKind::InvalidLiteral { edm_type: "Edm.Decimal" });
-        assert_eq!(kind("-"), ErrorKind::Expected("a number"));
+    fn number() {
+        assert_eq!(r("42"), "42");
+        assert_eq!(r("-7"), "-7");
+        assert_eq!(r("+7"), "7");
+        assert_eq!(r("7L"), "7");
+        assert_eq!(r("1.5"), "(decimal 1.5)");
+        assert_eq!(r("2E3"), "(decimal 2E3)");
+        assert_eq!(r("1.0e-5"), "(decimal 1.0e-5)");
+        assert_eq!(r("1.0M"), "(decimal 1.0)");
+        assert_eq!(r("3d"), "(decimal 3)");
+        assert_eq!(r("99999999999999999999"), "(decimal 99999999999999999999)");
+        assert_eq!(r("1,2"), "1 | ,2");
+        assert_eq!(r("1."), "InvalidLiteral { edm_type: \"Edm.Int32\" }@0");
+        assert_eq!(r("12abc"), "InvalidLiteral { edm_type: \"Edm.Int32\" }@0");
+        assert_eq!(r("1.5x"), "InvalidLiteral { edm_type: \"Edm.Decimal\" }@0");
+        assert_eq!(r("-"), "Expected(\"a number\")@0");
     }
 
     #[test]
-    fn dates() {
-        assert_eq!(ok("2024-05-01"), Literal::Date("2024-05-01".into()));
-        for dto in ["2024-05-01T10:20:30Z", "2024-05-01T10:20Z", "2024-05-01T10:20:30.1234567+02:00", "2024-05-01T00:00:00-08:00"] {
-            assert_eq!(ok(dto), Literal::DateTimeOffset(dto.into()));
-        }
-        let date = ErrorKind::InvalidLiteral { edm_type: "Edm.Date" };
-        let dto = ErrorKind::InvalidLiteral { edm_type: "Edm.DateTimeOffset" };
-        assert_eq!(kind("2024-13-01"), date);
-        assert_eq!(kind("2024-05-00"), date);
-        assert_eq!(kind("2024-05-1"), date);
-        assert_eq!(kind("2024-05-01x"), date);
-        assert_eq!(kind("2024-05-01T10:20:30"), dto);
-        assert_eq!(kind("2024-05-01T24:00:00Z"), dto);
-        assert_eq!(kind("2024-05-01T10:20:30.Z"), dto);
+    fn date_and_date_time() {
+        assert_eq!(r("2024-05-01"), "(date 2024-05-01)");
+        assert_eq!(r("2024-05-01T10:20:30Z"), "(datetimeoffset 2024-05-01T10:20:30Z)");
+        assert_eq!(r("2024-05-01T10:20Z"), "(datetimeoffset 2024-05-01T10:20Z)");
+        assert_eq!(r("2024-05-01T10:20:30.1234567+02:00"), "(datetimeoffset 2024-05-01T10:20:30.1234567+02:00)");
+        assert_eq!(r("2024-05-01T00:00:00-08:00"), "(datetimeoffset 2024-05-01T00:00:00-08:00)");
+        let date = "InvalidLiteral { edm_type: \"Edm.Date\" }@0";
+        let date_time = "InvalidLiteral { edm_type: \"Edm.DateTimeOffset\" }@0";
+        assert_eq!(r("2024-13-01"), date);
+        assert_eq!(r("2024-05-00"), date);
+        assert_eq!(r("2024-05-1"), date);
+        assert_eq!(r("2024-05-01x"), date);
+        assert_eq!(r("2024-05-01T10:20:30"), date_time);
+        assert_eq!(r("2024-05-01T24:00:00Z"), date_time);
+        assert_eq!(r("2024-05-01T10:20:30.Z"), date_time);
     }
 
     #[test]
-    fn keywords_aliases_enums() {
-        assert_eq!(ok("null"), Literal::Null);
-        assert_eq!(ok("true"), Literal::Boolean(true));
-        assert_eq!(ok("false"), Literal::Boolean(false));
-        assert_eq!(kind("nullx"), ErrorKind::Expected("a literal"));
-        assert_eq!(kind("True"), ErrorKind::Expected("a literal"));
-        assert_eq!(ok("@p1"), Literal::Alias("p1".into()));
-        assert_eq!(kind("@1"), ErrorKind::Expected("an identifier"));
-        assert_eq!(
-            ok("Microsoft.Dynamics.CRM.EntityFilters'All'"),
-            Literal::Enum { type_name: "Microsoft.Dynamics.CRM.EntityFilters".into(), value: "All".into() }
-        );
-        assert_eq!(kind("NS.E'All"), ErrorKind::UnterminatedString);
+    fn named_literal_and_alias() {
+        assert_eq!(r("null"), "null");
+        assert_eq!(r("true"), "true");
+        assert_eq!(r("false)"), "false | )");
+        assert_eq!(r("nullx"), "Expected(\"a literal\")@0");
+        assert_eq!(r("True"), "Expected(\"a literal\")@0");
+        assert_eq!(r("@p1"), "@p1");
+        assert_eq!(r("@1"), "Expected(\"an identifier\")@1");
+        assert_eq!(r("NS.EntityFilters'All'"), "(enum NS.EntityFilters All)");
+        assert_eq!(r("NS.E'Read,Write'"), "(enum NS.E Read,Write)");
+        assert_eq!(r("NS.E'All"), "UnterminatedString@4");
     }
 
     #[test]
-    fn json() {
-        assert_eq!(ok(r#"["contact"]"#), Literal::Json(r#"["contact"]"#.into()));
-        assert_eq!(ok("{'@odata.id':'accounts(1)'}"), Literal::Json("{'@odata.id':'accounts(1)'}".into()));
-        assert_eq!(lit(r#"["a]",{"b":[1]}])"#), Ok((Literal::Json(r#"["a]",{"b":[1]}]"#.into()), ")")));
-        assert_eq!(ok(r#"["a\"]"]"#), Literal::Json(r#"["a\"]"]"#.into()));
-        assert_eq!(ok("{}"), Literal::Json("{}".into()));
-        assert_eq!(lit("[1,2"), Err((ErrorKind::Expected("']'"), 4)));
-        assert_eq!(lit("[1}"), Err((ErrorKind::UnexpectedCharacter('}'), 2)));
-        assert_eq!(lit("[\"a]"), Err((ErrorKind::UnterminatedString, 1)));
-        assert_eq!(kind(&"[".repeat(MAX_DEPTH + 1)), ErrorKind::DepthLimit);
-    }
-
-    #[test]
-    fn nothing_literal() {
-        assert_eq!(kind(""), ErrorKind::Expected("a literal"));
-        assert_eq!(kind(")"), ErrorKind::Expected("a literal"));
-        assert_eq!(kind("name"), ErrorKind::Expected("a literal"));
+    fn not_a_literal() {
+        assert_eq!(r(""), "Expected(\"a literal\")@0");
+        assert_eq!(r(")"), "Expected(\"a literal\")@0");
+        assert_eq!(r("name"), "Expected(\"a literal\")@0");
     }
 }

@@ -6,6 +6,7 @@
 //! (after `(`, `'`, `eq`, `any(`, …), so the error lands where the input went wrong.
 
 pub(crate) mod expr;
+pub(crate) mod json;
 pub(crate) mod lexical;
 pub(crate) mod literal;
 pub(crate) mod options;
@@ -41,7 +42,13 @@ impl<'a> PError<'a> {
     }
 
     pub(crate) fn into_parse_error(self, context: Context) -> ParseError {
-        ParseError::new(self.kind, self.at.location_offset(), self.len, self.at.extra, context)
+        ParseError::new(
+            self.kind,
+            self.at.location_offset(),
+            self.len,
+            self.at.extra,
+            context,
+        )
     }
 }
 
@@ -87,7 +94,10 @@ pub(crate) fn expect<'a, O>(
     move |input: Span<'a>| {
         let expected = || PError::new(input, 0, ErrorKind::Expected(what));
         parser(input).map_err(|err| match err {
-            Err::Error(e) if e.kind == ErrorKind::Internal || e.at.location_offset() == input.location_offset() => {
+            Err::Error(e)
+                if e.kind == ErrorKind::Internal
+                    || e.at.location_offset() == input.location_offset() =>
+            {
                 Err::Error(expected())
             }
             Err::Failure(e) if e.kind == ErrorKind::Internal => Err::Failure(expected()),
@@ -122,7 +132,11 @@ pub(crate) fn parse_bws(input: Span<'_>) -> IResult<'_, Span<'_>> {
 /// Fails with `DepthLimit` once nesting goes past [`MAX_DEPTH`].
 pub(crate) fn guard_depth(input: Span<'_>, depth: usize) -> Result<(), Err<PError<'_>>> {
     if depth > MAX_DEPTH {
-        Err(Err::Failure(PError::new(input, 1.min(input.len()), ErrorKind::DepthLimit)))
+        Err(Err::Failure(PError::new(
+            input,
+            1.min(input.len()),
+            ErrorKind::DepthLimit,
+        )))
     } else {
         Ok(())
     }
@@ -143,5 +157,16 @@ pub(crate) fn run<'a, O>(
         Err(Err::Error(e) | Err::Failure(e)) => Err(e.into_parse_error(context)),
         // Only streaming parsers report Incomplete, and none is used.
         Err(Err::Incomplete(_)) => Err(ParseError::new(ErrorKind::Internal, 0, 0, text, context)),
+    }
+}
+
+/// Renders a parse result for unit tests: `value`, `value | rest`, or `Kind@offset`.
+#[cfg(test)]
+pub(crate) fn test_render<T>(result: IResult<'_, T>, show: impl Fn(&T) -> String) -> String {
+    match result {
+        Ok((rest, value)) if rest.is_empty() => show(&value),
+        Ok((rest, value)) => format!("{} | {}", show(&value), rest.fragment()),
+        Err(Err::Error(e) | Err::Failure(e)) => format!("{:?}@{}", e.kind, e.at.location_offset()),
+        Err(Err::Incomplete(_)) => "Incomplete".to_owned(),
     }
 }

@@ -12,8 +12,16 @@ use crate::error::{Context, ErrorKind, ParseError};
 use crate::span::Span;
 
 /// System query options Dataverse accepts (names are case-sensitive, lowercase).
-const SUPPORTED: [&str; 8] = [
-    "$select", "$filter", "$orderby", "$expand", "$top", "$count", "$skiptoken", "$apply",
+const SUPPORTED: [&str; 9] = [
+    "$id",
+    "$select",
+    "$filter",
+    "$orderby",
+    "$expand",
+    "$top",
+    "$count",
+    "$skiptoken",
+    "$apply",
 ];
 
 /// System query options OData defines but Dataverse refuses; recorded in
@@ -35,7 +43,12 @@ pub(crate) fn query_options(raw: &str) -> Result<QueryOptions, ParseError> {
     let mut options = QueryOptions::default();
     let mut seen: Vec<&'static str> = Vec::new();
     for option in parse_query_string(raw)? {
-        let RawOption { name, value, at, raw_name_len } = option;
+        let RawOption {
+            name,
+            value,
+            at,
+            raw_name_len,
+        } = option;
         let query_error = |kind| ParseError::new(kind, at, raw_name_len, raw, Context::QueryString);
         if name.starts_with('$') {
             let Some(known) = SUPPORTED.iter().chain(&REFUSED).find(|&&o| o == name) else {
@@ -69,7 +82,13 @@ fn parse_query_string(raw: &str) -> Result<Vec<RawOption>, ParseError> {
         let (raw_name, raw_value) = piece.split_once('=').unwrap_or((piece, ""));
         let decode = |text: &str, base: usize| {
             parse_pct_encoded(text, base).map_err(|bad| {
-                ParseError::new(ErrorKind::InvalidPercentEncoding, bad.offset, bad.len, raw, Context::QueryString)
+                ParseError::new(
+                    ErrorKind::InvalidPercentEncoding,
+                    bad.offset,
+                    bad.len,
+                    raw,
+                    Context::QueryString,
+                )
             })
         };
         options.push(RawOption {
@@ -83,15 +102,27 @@ fn parse_query_string(raw: &str) -> Result<Vec<RawOption>, ParseError> {
 }
 
 /// Stores one system option's value; errors point into the decoded value.
-fn apply_system_option(options: &mut QueryOptions, name: &str, value: String) -> Result<(), ParseError> {
+fn apply_system_option(
+    options: &mut QueryOptions,
+    name: &str,
+    value: String,
+) -> Result<(), ParseError> {
     match name {
         "$select" => options.select = Some(run(&value, Context::Expression, "','", parse_select)?),
         "$top" => options.top = Some(run(&value, Context::Expression, "a digit", parse_top)?),
-        "$count" => options.count = Some(run(&value, Context::Expression, "'true' or 'false'", parse_count)?),
+        "$count" => {
+            options.count = Some(run(
+                &value,
+                Context::Expression,
+                "'true' or 'false'",
+                parse_count,
+            )?)
+        }
         "$filter" => options.filter = Some(value),
         "$orderby" => options.orderby = Some(value),
         "$expand" => options.expand = Some(value),
         "$skiptoken" => options.skiptoken = Some(value),
+        "$id" => options.id = Some(value),
         "$apply" => options.apply = Some(value),
         refused => options.unsupported.push(refused[1..].to_owned()),
     }
@@ -164,7 +195,10 @@ mod tests {
     fn select_items() {
         assert_eq!(select("name"), Ok(vec![prop("name")]));
         assert_eq!(select("*"), Ok(vec![SelectItem::Star]));
-        assert_eq!(select(" a , _b_value ,*"), Ok(vec![prop("a"), prop("_b_value"), SelectItem::Star]));
+        assert_eq!(
+            select(" a , _b_value ,*"),
+            Ok(vec![prop("a"), prop("_b_value"), SelectItem::Star])
+        );
         assert_eq!(select(""), Err((ErrorKind::InvalidSelect, 0)));
         assert_eq!(select("a,,b"), Err((ErrorKind::InvalidSelect, 2)));
         assert_eq!(select("a,"), Err((ErrorKind::InvalidSelect, 2)));
@@ -192,9 +226,18 @@ mod tests {
     #[test]
     fn query_string_split() {
         let options = parse_query_string("a=1&&b&=x&c=1=2&").unwrap();
-        let pairs: Vec<_> = options.iter().map(|o| (o.name.as_str(), o.value.as_str(), o.at)).collect();
-        assert_eq!(pairs, vec![("a", "1", 0), ("b", "", 5), ("", "x", 7), ("c", "1=2", 10)]);
+        let pairs: Vec<_> = options
+            .iter()
+            .map(|o| (o.name.as_str(), o.value.as_str(), o.at))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![("a", "1", 0), ("b", "", 5), ("", "x", 7), ("c", "1=2", 10)]
+        );
         let e = parse_query_string("a=1&b=%zz").unwrap_err();
-        assert_eq!((e.kind(), e.offset()), (&ErrorKind::InvalidPercentEncoding, 6));
+        assert_eq!(
+            (e.kind(), e.offset()),
+            (&ErrorKind::InvalidPercentEncoding, 6)
+        );
     }
 }

@@ -2,10 +2,9 @@
 //! [`ResourcePath`]. The parser does not know which names are entity sets, properties or
 //! functions; see [`crate::ast::path`].
 
-use nom::bytes::complete::take_while;
 use nom::character::complete::char;
 use nom::combinator::{opt, peek};
-use nom::sequence::{pair, terminated};
+use nom::sequence::pair;
 
 use super::lexical::{is_identifier_char, parse_identifier, parse_qualified_name};
 use super::literal::parse_literal;
@@ -16,14 +15,18 @@ use crate::span::Span;
 
 /// Parses a percent-decoded resource path; see [`crate::parse_resource_path`].
 pub(crate) fn resource_path(text: &str) -> Result<ResourcePath, ParseError> {
-    super::run(text, Context::Path, "'/' or the end of the path", parse_resource_path).map_err(
-        |mut e| {
-            if *e.kind() == ErrorKind::UnterminatedString {
-                e = key_literal_error(e, text);
-            }
-            e
-        },
+    super::run(
+        text,
+        Context::Path,
+        "'/' or the end of the path",
+        parse_resource_path,
     )
+    .map_err(|mut e| {
+        if *e.kind() == ErrorKind::UnterminatedString {
+            e = key_literal_error(e, text);
+        }
+        e
+    })
 }
 
 /// ODL splits a segment into name and `(…)` text before reading the key, so the bad
@@ -37,7 +40,13 @@ fn key_literal_error(e: ParseError, text: &str) -> ParseError {
     } else {
         segment_end
     };
-    ParseError::new(ErrorKind::UnterminatedString, start, end - start, text, Context::Path)
+    ParseError::new(
+        ErrorKind::UnterminatedString,
+        start,
+        end - start,
+        text,
+        Context::Path,
+    )
 }
 
 /// resourcePath = [ "/" ] / segment *( "/" segment ) [ "/" ]
@@ -45,7 +54,12 @@ fn key_literal_error(e: ParseError, text: &str) -> ParseError {
 /// The empty path (and a lone `/`) is the service document.
 pub(crate) fn parse_resource_path(input: Span<'_>) -> IResult<'_, ResourcePath> {
     if *input.fragment() == "/" {
-        return Ok((advance(input, 1).0, ResourcePath { segments: Vec::new() }));
+        return Ok((
+            advance(input, 1).0,
+            ResourcePath {
+                segments: Vec::new(),
+            },
+        ));
     }
     let mut segments = Vec::new();
     let mut rest = input;
@@ -122,7 +136,8 @@ fn parse_parens(input: Span<'_>) -> IResult<'_, Parens> {
     loop {
         let (after, pair) = parse_named_value(rest)?;
         named.push(pair);
-        let (after, separator) = cut_expect("',' or ')'", nom::character::complete::one_of(",)"))(after)?;
+        let (after, separator) =
+            cut_expect("',' or ')'", nom::character::complete::one_of(",)"))(after)?;
         rest = after;
         if separator == ')' {
             return Ok((rest, Parens::Named(named)));
@@ -132,8 +147,8 @@ fn parse_parens(input: Span<'_>) -> IResult<'_, Parens> {
 
 /// namedValue = odataIdentifier "=" value   ; value = literal (incl. alias, array, object)
 fn parse_named_value(input: Span<'_>) -> IResult<'_, (String, crate::ast::Literal)> {
-    let (rest, name) = cut_expect("a parameter name", terminated(parse_identifier, char('=')))(input)?;
-    let (rest, _) = take_while(|c| c == ' ')(rest)?;
+    let (rest, name) = cut_expect("a parameter name", parse_identifier)(input)?;
+    let (rest, _) = cut_expect("'='", char('='))(rest)?;
     let (rest, value) = cut_expect("a value", parse_literal)(rest)?;
     Ok((rest, (name.fragment().to_string(), value)))
 }
@@ -141,88 +156,77 @@ fn parse_named_value(input: Span<'_>) -> IResult<'_, (String, crate::ast::Litera
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ast::Literal;
 
-    fn segs(s: &str) -> Vec<Segment> {
-        resource_path(s).unwrap_or_else(|e| panic!("{s:?}: {e}")).segments
-    }
-
-    fn err(s: &str) -> (ErrorKind, usize) {
-        let e = resource_path(s).expect_err(s);
-        (e.kind().clone(), e.offset())
-    }
-
-    fn ident(name: &str, parens: Option<Parens>) -> Segment {
-        Segment::Identifier { name: name.into(), parens }
+    /// `(path …)` or `Kind@offset`.
+    #[track_caller]
+    fn r(s: &str) -> String {
+        match resource_path(s) {
+            Ok(path) => path.to_sexpr(),
+            Err(e) => format!("{:?}@{}", e.kind(), e.offset()),
+        }
     }
 
     #[test]
-    fn resource_path_service_document_and_trailing_slash() {
-        assert!(segs("").is_empty());
-        assert!(segs("/").is_empty());
-        assert_eq!(segs("accounts/"), segs("accounts"));
-        assert_eq!(err("/accounts"), (ErrorKind::EmptySegment, 0));
-        assert_eq!(err("accounts//name"), (ErrorKind::EmptySegment, 9));
-        assert_eq!(err("accounts//"), (ErrorKind::EmptySegment, 9));
+    fn resource_path_slashes() {
+        assert_eq!(r(""), "(path)");
+        assert_eq!(r("/"), "(path)");
+        assert_eq!(r("a/"), "(path a)");
+        assert_eq!(r("a/b"), "(path a b)");
+        assert_eq!(r("/a"), "EmptySegment@0");
+        assert_eq!(r("a//b"), "EmptySegment@2");
+        assert_eq!(r("a//"), "EmptySegment@2");
     }
 
     #[test]
-    fn segment_dollar() {
-        assert_eq!(segs("$metadata"), vec![Segment::Metadata]);
-        assert_eq!(segs("a/$count/"), vec![ident("a", None), Segment::Count]);
-        assert_eq!(segs("a/$ref"), vec![ident("a", None), Segment::Ref]);
-        assert_eq!(segs("$batch"), vec![Segment::Batch]);
-        let e = resource_path("a/$Value").unwrap_err();
-        assert!(matches!(e.kind(), ErrorKind::Expected(_)));
-        assert_eq!(e.span(), 2..8);
-        assert!(matches!(err("$").0, ErrorKind::Expected(_)));
+    fn segment() {
+        assert_eq!(r("$metadata"), "(path $metadata)");
+        assert_eq!(r("$batch"), "(path $batch)");
+        assert_eq!(r("a/$count/"), "(path a $count)");
+        assert_eq!(r("a/$ref"), "(path a $ref)");
+        assert_eq!(r("a/$value"), "(path a $value)");
+        assert_eq!(r("a/NS.Type"), "(path a NS.Type)");
+        assert_eq!(r("a/1b"), "Expected(\"a path segment\")@2");
+        assert_eq!(r("a b"), "Expected(\"'(', '/' or the end of the path\")@1");
+        assert_eq!(r("a()x"), "Expected(\"'/' or the end of the path\")@3");
+        assert_eq!(r("a/NS."), "Expected(\"'(', '/' or the end of the path\")@4");
     }
 
     #[test]
-    fn segment_identifier() {
-        assert_eq!(segs("WhoAmI"), vec![ident("WhoAmI", None)]);
-        assert_eq!(
-            segs("a/Microsoft.Dynamics.CRM.X"),
-            vec![ident("a", None), ident("Microsoft.Dynamics.CRM.X", None)]
-        );
-        assert_eq!(err("a/1b"), (ErrorKind::Expected("a path segment"), 2));
-        assert_eq!(err("a b"), (ErrorKind::Expected("'(', '/' or the end of the path"), 1));
-        assert_eq!(err("a()x"), (ErrorKind::Expected("'/' or the end of the path"), 3));
+    fn dollar_segment() {
+        let expected = "Expected(\"$ref, $value, $count, $metadata or $batch\")";
+        assert_eq!(r("a/$Value"), format!("{expected}@2"));
+        assert_eq!(r("$"), format!("{expected}@0"));
+        assert_eq!(r("$entity"), format!("{expected}@0"));
+        assert_eq!(resource_path("a/$Value/b").unwrap_err().span(), 2..8);
     }
 
     #[test]
     fn parens() {
-        assert_eq!(segs("WhoAmI()"), vec![ident("WhoAmI", Some(Parens::Empty))]);
-        assert_eq!(segs("a(1)"), vec![ident("a", Some(Parens::Single(Literal::Integer(1))))]);
-        assert_eq!(err("a(1"), (ErrorKind::Expected("')'"), 3));
-        assert_eq!(err("a(1,2)"), (ErrorKind::Expected("')'"), 3));
-        assert_eq!(err("a(name)"), (ErrorKind::Expected("a key value"), 2));
-        assert_eq!(err("a("), (ErrorKind::Expected("a key value"), 2));
+        assert_eq!(r("WhoAmI()"), "(path (WhoAmI))");
+        assert_eq!(r("a(1)"), "(path (a 1))");
+        assert_eq!(r("a(@p)"), "(path (a @p))");
+        assert_eq!(r("a(1"), "Expected(\"')'\")@3");
+        assert_eq!(r("a(1,2)"), "Expected(\"')'\")@3");
+        assert_eq!(r("a(name)"), "Expected(\"a key value\")@2");
+        assert_eq!(r("a("), "Expected(\"a key value\")@2");
     }
 
     #[test]
     fn named_value() {
-        let named = |v: Vec<(&str, Literal)>| {
-            Some(Parens::Named(v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
-        };
-        assert_eq!(
-            segs("f(a=1,b='x')"),
-            vec![ident("f", named(vec![("a", Literal::Integer(1)), ("b", Literal::String("x".into()))]))]
-        );
-        assert_eq!(segs("f(a=@p1)"), vec![ident("f", named(vec![("a", Literal::Alias("p1".into()))]))]);
-        assert_eq!(err("f(a=1,)"), (ErrorKind::Expected("a parameter name"), 6));
-        assert_eq!(err("f(a=1"), (ErrorKind::Expected("',' or ')'"), 5));
-        assert_eq!(err("f(a=)"), (ErrorKind::Expected("a value"), 4));
-        assert_eq!(err("f(a=1;b=2)"), (ErrorKind::Expected("',' or ')'"), 5));
+        assert_eq!(r("f(a=1,b='x')"), "(path (f (a 1) (b 'x')))");
+        assert_eq!(r("f(a=@p1)"), "(path (f (a @p1)))");
+        assert_eq!(r("f(a=1,)"), "Expected(\"a parameter name\")@6");
+        assert_eq!(r("f(a=1"), "Expected(\"',' or ')'\")@5");
+        assert_eq!(r("f(a=)"), "Expected(\"a value\")@4");
+        assert_eq!(r("f(a=1;b=2)"), "Expected(\"',' or ')'\")@5");
+        assert_eq!(r("f(a=1,b)"), "Expected(\"'='\")@7");
     }
 
     #[test]
     fn unterminated_key_literal_is_reported_like_odl() {
-        let e = resource_path("accounts('abc)").unwrap_err();
-        assert_eq!((e.kind(), e.span()), (&ErrorKind::UnterminatedString, 9..13));
-        let e = resource_path("accounts('abc)/name").unwrap_err();
-        assert_eq!(e.span(), 9..13);
-        let e = resource_path("f(a='x").unwrap_err();
-        assert_eq!(e.span(), 4..6);
+        assert_eq!(resource_path("accounts('abc)").unwrap_err().span(), 9..13);
+        assert_eq!(resource_path("accounts('abc)/name").unwrap_err().span(), 9..13);
+        assert_eq!(resource_path("f(a='x").unwrap_err().span(), 4..6);
+        assert_eq!(resource_path("f(a=')").unwrap_err().span(), 4..5);
     }
 }

@@ -25,11 +25,19 @@ pub(crate) fn parse_pct_encoded(raw: &str, base: usize) -> Result<String, BadEnc
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) else {
                 let len = bytes.len().min(i + 3) - i;
-                let len = (1..=len).rev().find(|&l| raw.is_char_boundary(i + l)).unwrap_or(1);
-                return Err(BadEncoding { offset: base + i, len });
+                let len = (1..=len)
+                    .rev()
+                    .find(|&l| raw.is_char_boundary(i + l))
+                    .unwrap_or(1);
+                return Err(BadEncoding {
+                    offset: base + i,
+                    len,
+                });
             };
             decoded.push(byte);
             origins.push(i);
@@ -42,7 +50,10 @@ pub(crate) fn parse_pct_encoded(raw: &str, base: usize) -> Result<String, BadEnc
     }
     String::from_utf8(decoded).map_err(|e| {
         let at = origins[e.utf8_error().valid_up_to()];
-        BadEncoding { offset: base + at, len: 3.min(raw.len() - at) }
+        BadEncoding {
+            offset: base + at,
+            len: 3.min(raw.len() - at),
+        }
     })
 }
 
@@ -52,16 +63,37 @@ mod tests {
 
     #[test]
     fn pct_encoded() {
-        assert_eq!(parse_pct_encoded("name%20eq%20'x'", 0).unwrap(), "name eq 'x'");
+        assert_eq!(
+            parse_pct_encoded("name%20eq%20'x'", 0).unwrap(),
+            "name eq 'x'"
+        );
         assert_eq!(parse_pct_encoded("a+b", 0).unwrap(), "a+b");
         assert_eq!(parse_pct_encoded("%24select", 0).unwrap(), "$select");
         assert_eq!(parse_pct_encoded("%C3%A9t%C3%A9", 0).unwrap(), "été");
         assert_eq!(parse_pct_encoded("été", 0).unwrap(), "été");
-        assert_eq!(parse_pct_encoded("%2", 10), Err(BadEncoding { offset: 10, len: 2 }));
-        assert_eq!(parse_pct_encoded("ab%zz", 0), Err(BadEncoding { offset: 2, len: 3 }));
-        assert_eq!(parse_pct_encoded("%", 0), Err(BadEncoding { offset: 0, len: 1 }));
-        assert_eq!(parse_pct_encoded("%é", 0), Err(BadEncoding { offset: 0, len: 3 }));
-        assert_eq!(parse_pct_encoded("x%FFy", 0), Err(BadEncoding { offset: 1, len: 3 }));
-        assert_eq!(parse_pct_encoded("%C3", 4), Err(BadEncoding { offset: 4, len: 3 }));
+        assert_eq!(
+            parse_pct_encoded("%2", 10),
+            Err(BadEncoding { offset: 10, len: 2 })
+        );
+        assert_eq!(
+            parse_pct_encoded("ab%zz", 0),
+            Err(BadEncoding { offset: 2, len: 3 })
+        );
+        assert_eq!(
+            parse_pct_encoded("%", 0),
+            Err(BadEncoding { offset: 0, len: 1 })
+        );
+        assert_eq!(
+            parse_pct_encoded("%é", 0),
+            Err(BadEncoding { offset: 0, len: 3 })
+        );
+        assert_eq!(
+            parse_pct_encoded("x%FFy", 0),
+            Err(BadEncoding { offset: 1, len: 3 })
+        );
+        assert_eq!(
+            parse_pct_encoded("%C3", 4),
+            Err(BadEncoding { offset: 4, len: 3 })
+        );
     }
 }

@@ -1,0 +1,39 @@
+//! Feeds arbitrary UTF-8 to every entry point. Fails on a panic, on
+//! `ErrorKind::Internal`, or when a successful parse does not survive
+//! `parse(print(parse(s))) == parse(s)`.
+//!
+//! Run with `cargo +nightly fuzz run parse` from `odata-parser/`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use odata_parser::{parse_filter, parse_literal, parse_query, parse_resource_path, ErrorKind, ParseError};
+
+/// Panics on an internal error; renders every error to exercise `Display`.
+fn check_error(error: ParseError) {
+    assert_ne!(error.kind(), &ErrorKind::Internal, "{error}");
+    let _ = error.to_string();
+}
+
+/// Checks one entry point: errors are never internal, successes round-trip.
+fn check<T: PartialEq + std::fmt::Debug + std::fmt::Display>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, ParseError>,
+) {
+    match parse(text) {
+        Ok(tree) => {
+            let printed = tree.to_string();
+            assert_eq!(parse(&printed).as_ref(), Ok(&tree), "input {text:?} printed as {printed:?}");
+        }
+        Err(error) => check_error(error),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    check(text, parse_resource_path);
+    check(text, parse_query);
+    check(text, parse_filter);
+    check(text, parse_literal);
+});
