@@ -77,10 +77,8 @@ pub(super) fn on_create(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BT
     if entity.attribute("ownerid").is_some() && attrs.get("ownerid").is_none_or(Value::is_null) {
         attrs.insert("ownerid".into(), reference("systemuser", w.caller));
     }
-    if let Some(Value::Lookup(owner)) = attrs.get("ownerid").cloned() {
-        let (user, team) = if owner.logical_name == "team" { (Value::Null, Value::Lookup(owner)) } else { (Value::Lookup(owner), Value::Null) };
-        set_lookup(entity, attrs, "owninguser", user);
-        set_lookup(entity, attrs, "owningteam", team);
+    owning_columns(entity, attrs);
+    if attrs.get("ownerid").is_some_and(|o| !o.is_null()) {
         set_lookup(entity, attrs, "owningbusinessunit", reference("businessunit", s.business_unit_id));
     }
     if entity.is_activity && entity.attribute("activitytypecode").is_some() {
@@ -89,17 +87,22 @@ pub(super) fn on_create(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BT
     money_columns(w, entity, attrs);
 }
 
+/// `owninguser` / `owningteam` follow `ownerid`.
+fn owning_columns(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+    if let Some(Value::Lookup(owner)) = attrs.get("ownerid").cloned() {
+        let (user, team) = if owner.logical_name == "team" { (Value::Null, Value::Lookup(owner)) } else { (Value::Lookup(owner), Value::Null) };
+        set_lookup(entity, attrs, "owninguser", user);
+        set_lookup(entity, attrs, "owningteam", team);
+    }
+}
+
 /// System columns of an updated record.
 pub(super) fn on_update(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
     if entity.attribute("modifiedon").is_some() {
         attrs.insert("modifiedon".into(), Value::DateTime(w.now));
     }
     set_lookup(entity, attrs, "modifiedby", reference("systemuser", w.caller));
-    if let Some(Value::Lookup(owner)) = attrs.get("ownerid").cloned() {
-        let (user, team) = if owner.logical_name == "team" { (Value::Null, Value::Lookup(owner)) } else { (Value::Lookup(owner), Value::Null) };
-        set_lookup(entity, attrs, "owninguser", user);
-        set_lookup(entity, attrs, "owningteam", team);
-    }
+    owning_columns(entity, attrs);
     money_columns(w, entity, attrs);
 }
 
