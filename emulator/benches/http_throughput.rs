@@ -3,7 +3,8 @@
 //! Run with `cargo bench -p dataverse-emulator --bench http_throughput`
 //! (env: `BENCH_CONCURRENCY`, default 32 connections; `BENCH_SECONDS`, default 5).
 //! Arguments after `--` that are not flags keep only the scenarios whose name contains one
-//! of them, e.g. `-- POST` to profile a single scenario.
+//! of them, e.g. `-- POST` to profile a single scenario. Without `--bench` (as under
+//! `cargo test --benches`) it is only a smoke test: every scenario runs for a moment.
 //!
 //! Why this shape:
 //! - Absolute requests/s depend on the machine, so every emulator figure is printed next to
@@ -199,6 +200,7 @@ async fn run_scenario(s: Scenario, concurrency: usize, warmup: Duration, measure
     for w in workers {
         all.extend(w.await.expect("worker panicked (see above)"));
     }
+    assert!(!all.is_empty(), "{}: no request completed inside the measured window", s.name);
     all.sort_unstable();
     let pct = |p: f64| all[((all.len() - 1) as f64 * p).round() as usize] as f64 / 1e6;
     Outcome {
@@ -233,17 +235,22 @@ fn machine() -> String {
 }
 
 fn main() {
-    let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
-    let seconds: f64 = env_or("BENCH_SECONDS", 5.0);
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then just smoke-test.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", if measuring { 32 } else { 4 });
+    let seconds: f64 = env_or("BENCH_SECONDS", if measuring { 5.0 } else { 0.2 });
     assert!(concurrency > 0 && seconds > 0.0, "BENCH_CONCURRENCY and BENCH_SECONDS must be positive");
+    let warmup = Duration::from_secs_f64(if measuring { 1.0 } else { 0.1 });
+    if !measuring {
+        println!("smoke test (run without --bench): the figures below are not measurements");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    rt.block_on(bench(concurrency, Duration::from_secs_f64(seconds)));
+    rt.block_on(bench(concurrency, warmup, Duration::from_secs_f64(seconds)));
     // Any straggling task (there should be none) is dropped here, so the process exits.
     rt.shutdown_timeout(Duration::from_secs(1));
 }
 
-async fn bench(concurrency: usize, measure: Duration) {
-    let warmup = Duration::from_secs(1);
+async fn bench(concurrency: usize, warmup: Duration, measure: Duration) {
     let bare = start_bare().await;
     let emu = start_emulator().await;
     let root = "/api/data/v9.2";
@@ -268,7 +275,7 @@ async fn bench(concurrency: usize, measure: Duration) {
         warmup.as_secs_f64(),
         measure.as_secs_f64()
     );
-    // `cargo bench` passes `--bench`; other arguments filter scenarios by name.
+    // Arguments other than flags filter scenarios by name.
     let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let mut outcomes = Vec::new();
     for s in scenarios.into_iter().filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str()))) {
