@@ -25,17 +25,16 @@ const SPELLINGS: &[(&[u8], &[u8])] = &[
     (b"\r\nX-Ms-Service-Request-Id:", b"\r\nx-ms-service-request-id:"),
 ];
 
-/// Rewrites header spellings in `head` in place.
+/// Rewrites header spellings in `head` in place, in one pass over its line starts.
 fn fix_head(head: &mut [u8]) {
-    for (from, to) in SPELLINGS {
-        let mut i = 0;
-        while i + from.len() <= head.len() {
-            if &head[i..i + from.len()] == *from {
-                head[i..i + to.len()].copy_from_slice(to);
-                i += from.len();
-            } else {
-                i += 1;
-            }
+    let mut i = 0;
+    while let Some(p) = head[i..].windows(2).position(|w| w == b"\r\n") {
+        let at = i + p;
+        if let Some((from, to)) = SPELLINGS.iter().find(|(from, _)| head[at..].starts_with(from)) {
+            head[at..at + to.len()].copy_from_slice(to);
+            i = at + from.len();
+        } else {
+            i = at + 2;
         }
     }
 }
@@ -74,6 +73,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CaseFixingIo<T> {
         if !(self.in_head || buf.starts_with(b"HTTP/1.")) {
             return Pin::new(&mut self.inner).poll_write(cx, buf);
         }
+        // hyper flattens head and body into one buffer (this wrapper doesn't claim vectored
+        // writes); copying it keeps that one write per response, which costs less than a
+        // second syscall would. Only the head part is rewritten.
         let (len, complete) = head_len(buf);
         let mut fixed = buf.to_vec();
         fix_head(&mut fixed[..len]);
