@@ -85,6 +85,8 @@ impl App {
         let resource = odata_parser::parse_resource_path(&decoded)?;
         let query = odata_parser::parse_query(req.uri().query().unwrap_or(""))?;
         let url = format!("{root}{decoded}");
+        let raw_query = req.uri().query().unwrap_or("").to_string();
+        let raw_path = rel.to_string();
         let operation = route::route(req.method(), &resource, &org.metadata, &url)?;
         let ctx = Ctx {
             org: &org,
@@ -93,6 +95,8 @@ impl App {
             body: req.body(),
             root,
             query,
+            raw_query,
+            raw_path,
             prefs: Preferences::from_headers(req.headers()),
             caller: org.settings.caller_id,
         };

@@ -49,6 +49,10 @@ error_codes! {
     DuplicateRecordEntityKey => PRECONDITION_FAILED, "0x80060892";
     /// `If-Match: W/"n"` that doesn't match the record's version.
     ConcurrencyVersionMismatch => PRECONDITION_FAILED, "0x80060882";
+    /// A `$skiptoken` that doesn't belong to the query.
+    InvalidPagingCookie => BAD_REQUEST, "0x8004112A";
+    /// More rows than an aggregate query may read.
+    AggregateQueryRecordLimitExceeded => BAD_REQUEST, "0x8004E023";
     /// A method the addressed resource doesn't support.
     MethodNotAllowed => METHOD_NOT_ALLOWED, "0x80060888";
     /// A request body over the size limit.

@@ -21,6 +21,7 @@ pub mod error;
 pub mod metadata;
 pub mod operation;
 pub mod org;
+pub mod query;
 pub mod route;
 pub mod server;
 pub mod store;

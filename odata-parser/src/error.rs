@@ -27,16 +27,18 @@ pub enum ErrorKind {
     EmptySegment,
     /// A `%` not followed by two hex digits, or percent-decoded bytes that are not UTF-8.
     InvalidPercentEncoding,
-    /// A `$`-option Dataverse does not know, as written (`$SELECT`, `$xyz`); option
-    /// names are case-sensitive.
+    /// A `$`-option Dataverse does not know, as written (`$SELECT`, `$xyz`), in the
+    /// query string or inside an `$expand` item; option names are case-sensitive.
     UnknownOption(String),
-    /// A system query option given twice, e.g. `$top` (name with its `$`).
+    /// A system query option given twice, e.g. `$top` (name with its `$`), in the query
+    /// string or inside one `$expand` item.
     DuplicateOption(String),
-    /// `$top` is not a non-negative integer.
+    /// `$top` (also inside `$expand`) is not a non-negative integer; the span covers
+    /// the value.
     InvalidTop,
     /// `$count` is neither `true` nor `false`.
     InvalidCount,
-    /// `$select` is not a comma list of property names or `*`.
+    /// `$select` (also inside `$expand`) is not a comma list of property names or `*`.
     InvalidSelect,
     /// Nesting (parentheses, JSON brackets) deeper than the parser allows.
     DepthLimit,
@@ -62,7 +64,9 @@ pub(crate) enum Context {
 /// the failing rule was reading: the resource path for [`crate::parse_resource_path`];
 /// for [`crate::parse_query`], the raw query string for errors about the query string
 /// itself (percent-encoding, unknown or duplicated options) and the decoded option value
-/// for errors inside a value (`$select`, `$top`, `$count`).
+/// for errors inside a value (`$select`, `$top`, `$count`); for [`crate::parse_filter`],
+/// [`crate::parse_orderby`], [`crate::parse_expand`] and [`crate::parse_apply`], the
+/// decoded value they were given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     kind: ErrorKind,
@@ -187,7 +191,8 @@ impl fmt::Display for ParseError {
             ),
             ErrorKind::InvalidTop => write!(
                 f,
-                "Invalid value '{input}' for $top query option found. The $top query option requires a non-negative integer value."
+                "Invalid value '{}' for $top query option found. The $top query option requires a non-negative integer value.",
+                self.token()
             ),
             ErrorKind::InvalidCount => write!(f, "'{input}' is not a valid count option."),
             ErrorKind::InvalidSelect => write!(

@@ -62,7 +62,7 @@
 //! ; Query string: raw, split on "&", names and values percent-decoded ("+" is a plus)
 //! query          = [ option *( "&" option ) ]
 //! option         = name [ "=" value ]
-//! select         = BWS selectItem *( BWS "," BWS selectItem ) BWS
+//! select         = BWS selectItem *( BWS "," BWS selectItem ) BWS  ; in $expand: up to ";" / ")"
 //! selectItem     = "*" / odataIdentifier
 //! top            = 1*DIGIT
 //! count          = "true" / "false"
@@ -80,14 +80,42 @@
 //! namedArg       = odataIdentifier BWS "=" BWS expr
 //! memberPath     = qualifiedName *( "/" qualifiedName )
 //! lambda         = ( "any" / "all" ) "(" BWS [ odataIdentifier BWS ":" BWS boolCommonExpr ] BWS ")"
+//!
+//! ; $orderby, $expand and $apply values, decoded; BWS allowed at both ends
+//! orderby        = orderbyItem *( BWS "," BWS orderbyItem ) BWS
+//! orderbyItem    = ( memberPath / parameterAlias ) [ RWS ( "asc" / "desc" ) ]
+//!                  ; memberPath here and in $apply: no lambda, no call
+//! expand         = expandItem *( BWS "," BWS expandItem ) BWS
+//! expandItem     = navigationProperty [ "/$ref" ] [ expandOptions ]
+//!                  ; navigationProperty = odataIdentifier; no options after "/$ref"
+//! expandOptions  = "(" BWS expandOption *( BWS ";" BWS expandOption ) BWS ")"
+//!                  ; each option at most once
+//! expandOption   = "$select" "=" select / "$filter" "=" boolCommonExpr
+//!                / "$orderby" "=" orderby / "$top" "=" top / "$expand" "=" expand
+//!                / ( "$skip" / "$count" / "$search" / "$levels" ) "=" refusedValue
+//! refusedValue   = <text up to ";" or ")", outside quotes and parentheses>  ; not kept
+//! apply          = transformation *( BWS "/" BWS transformation ) BWS
+//! transformation = filterTrafo / groupbyTrafo / aggregateTrafo
+//! filterTrafo    = "filter" "(" BWS boolCommonExpr BWS ")"
+//! groupbyTrafo   = "groupby" "(" BWS groupingList [ BWS "," BWS "aggregate" aggregateList ] BWS ")"
+//! groupingList   = "(" BWS memberPath *( BWS "," BWS memberPath ) BWS ")"
+//! aggregateTrafo = "aggregate" aggregateList
+//! aggregateList  = "(" BWS aggregateExpr *( BWS "," BWS aggregateExpr ) BWS ")"
+//! aggregateExpr  = ( memberPath RWS "with" RWS aggregateMethod / "$count" )
+//!                  RWS "as" RWS odataIdentifier
+//! aggregateMethod = "sum" / "min" / "max" / "average" / "countdistinct"
+//! RWS            = 1*( SP / HTAB )
 //! ```
 //!
 //! # Modules
 //!
 //! - [`ast`]: the trees ([`ResourcePath`](ast::ResourcePath), [`QueryOptions`](ast::QueryOptions),
-//!   [`Literal`](ast::Literal), [`Expr`](ast::expr::Expr)), with canonical `Display`.
+//!   [`Literal`](ast::Literal), [`Expr`](ast::expr::Expr), [`OrderByItem`](ast::OrderByItem),
+//!   [`ExpandItem`](ast::ExpandItem), [`Transformation`](ast::Transformation)), with
+//!   canonical `Display`.
 //! - `parser` (private): one file per grammar area, each producing the `ast` file of the
-//!   same name: `lexical`, `literal` and `json`, `path`, `percent` and `options`, `expr`.
+//!   same name: `lexical`, `literal` and `json`, `path`, `percent` and `options`, `expr`,
+//!   `orderby`, `expand`, `apply`.
 //! - [`error`]: [`ParseError`] and [`ErrorKind`].
 //! - [`span`]: the [`Span`](span::Span) the parser walks and the [`SourceSpan`](span::SourceSpan) kept in the AST.
 #![warn(missing_docs)]
@@ -143,4 +171,52 @@ pub fn parse_literal(text: &str) -> Result<ast::Literal, ParseError> {
 /// ```
 pub fn parse_filter(text: &str) -> Result<ast::expr::Expr, ParseError> {
     parser::expr::filter(text)
+}
+
+/// Parses an `$orderby` value (decoded text, e.g. [`ast::QueryOptions::orderby`]) into
+/// its items: property paths (`name`, `_primarycontactid_value`,
+/// `primarycontactid/fullname`) or parameter aliases (`@p1`), each optionally followed
+/// by `asc` or `desc`.
+///
+/// ```
+/// let items = odata_parser::parse_orderby("name asc,revenue desc")?;
+/// assert_eq!(items[1].to_sexpr(), "(desc revenue)");
+/// assert_eq!(items[0].to_string(), "name");
+/// # Ok::<(), odata_parser::ParseError>(())
+/// ```
+pub fn parse_orderby(text: &str) -> Result<Vec<ast::OrderByItem>, ParseError> {
+    parser::orderby::orderby(text)
+}
+
+/// Parses an `$expand` value (decoded text, e.g. [`ast::QueryOptions::expand`]) into
+/// its items: navigation properties, with `/$ref` or with nested `$select`, `$filter`,
+/// `$orderby`, `$top` and `$expand` separated by `;`. `$skip`, `$count`, `$search` and
+/// `$levels` are recorded in [`ast::ExpandItem::unsupported`]; other `$`-names
+/// ([`ErrorKind::UnknownOption`]), an option given twice in one item
+/// ([`ErrorKind::DuplicateOption`]) and options after `/$ref` are errors.
+///
+/// ```
+/// let items = odata_parser::parse_expand(
+///     "primarycontactid($select=fullname),Account_Tasks($filter=statecode eq 0;$top=5)",
+/// )?;
+/// assert_eq!(items[1].top, Some(5));
+/// assert_eq!(items[1].to_sexpr(), "(Account_Tasks (filter (eq statecode 0)) (top 5))");
+/// # Ok::<(), odata_parser::ParseError>(())
+/// ```
+pub fn parse_expand(text: &str) -> Result<Vec<ast::ExpandItem>, ParseError> {
+    parser::expand::expand(text)
+}
+
+/// Parses an `$apply` value (decoded text, e.g. [`ast::QueryOptions::apply`]) into its
+/// `/`-separated steps: `filter(…)`, `groupby((…)[,aggregate(…)])` and `aggregate(…)`,
+/// where each aggregate is `path with sum|min|max|average|countdistinct as alias` or
+/// `$count as alias`.
+///
+/// ```
+/// let steps = odata_parser::parse_apply("groupby((statuscode),aggregate($count as count))")?;
+/// assert_eq!(steps[0].to_sexpr(), "(groupby (statuscode) (aggregate ($count count)))");
+/// # Ok::<(), odata_parser::ParseError>(())
+/// ```
+pub fn parse_apply(text: &str) -> Result<Vec<ast::Transformation>, ParseError> {
+    parser::apply::apply(text)
 }

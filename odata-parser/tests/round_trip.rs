@@ -3,9 +3,10 @@
 //! `ErrorKind::Internal`.
 
 use odata_parser::ast::expr::{Args, BinaryOp, Expr, FunctionCall, Lambda, LambdaPredicate, MemberPath, Quantifier};
+use odata_parser::ast::{AggregateExpr, AggregateMethod, AggregateSource, ExpandItem, OrderByExpr, OrderByItem, Transformation};
 use odata_parser::ast::{Literal, Parens, QueryOptions, ResourcePath, Segment, SelectItem};
 use odata_parser::span::SourceSpan;
-use odata_parser::{parse_filter, parse_literal, parse_query, parse_resource_path, ErrorKind, ParseError};
+use odata_parser::{parse_apply, parse_expand, parse_filter, parse_literal, parse_orderby, parse_query, parse_resource_path, ErrorKind, ParseError};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -117,8 +118,61 @@ fn expr() -> impl Strategy<Value = Expr> {
     })
 }
 
+fn orderby_item() -> impl Strategy<Value = OrderByItem> {
+    let expr = prop_oneof![member().prop_map(OrderByExpr::Member), identifier().prop_map(OrderByExpr::Alias)];
+    (expr, any::<bool>()).prop_map(|(expr, descending)| OrderByItem { expr, descending, span: SourceSpan::default() })
+}
+
+fn select_item() -> impl Strategy<Value = SelectItem> {
+    prop_oneof![Just(SelectItem::Star), identifier().prop_map(SelectItem::Property)]
+}
+
+/// An optional non-empty list.
+fn list<S: Strategy>(item: S) -> impl Strategy<Value = Option<Vec<S::Value>>> {
+    prop::option::of(prop::collection::vec(item, 1..3))
+}
+
+/// Expand items nested up to three levels; `$ref` items never have options.
+fn expand_item() -> impl Strategy<Value = ExpandItem> {
+    let leaf = (identifier(), any::<bool>()).prop_map(|(nav, is_ref)| ExpandItem { nav, is_ref, ..ExpandItem::default() });
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        let refused = prop::sample::subsequence(vec!["skip", "count", "search", "levels"], 0..3);
+        (identifier(), list(select_item()), prop::option::of(expr()), list(orderby_item()), prop::option::of(any::<u64>()), list(inner), refused)
+            .prop_map(|(nav, select, filter, orderby, top, expand, refused)| ExpandItem {
+                nav, select, filter, orderby, top, expand,
+                unsupported: refused.into_iter().map(String::from).collect(),
+                ..ExpandItem::default()
+            })
+    })
+}
+
+fn aggregate_expr() -> impl Strategy<Value = AggregateExpr> {
+    let method = prop::sample::select(AggregateMethod::ALL.to_vec());
+    (prop::option::of((member(), method)), identifier()).prop_map(|(source, alias)| {
+        let (source, method) = match source {
+            Some((path, method)) => (AggregateSource::Property(path), Some(method)),
+            None => (AggregateSource::Count, None),
+        };
+        AggregateExpr { source, method, alias, span: SourceSpan::default() }
+    })
+}
+
+fn transformation() -> impl Strategy<Value = Transformation> {
+    let aggregates = |min| prop::collection::vec(aggregate_expr(), min..3);
+    prop_oneof![
+        expr().prop_map(Transformation::Filter),
+        (prop::collection::vec(member(), 1..3), aggregates(0)).prop_map(|(properties, aggregate)| Transformation::GroupBy { properties, aggregate }),
+        aggregates(1).prop_map(Transformation::Aggregate),
+    ]
+}
+
+/// The canonical text of a list-valued option: the items' `Display` joined by `separator`.
+fn joined<T: std::fmt::Display>(items: &[T], separator: &str) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(separator)
+}
+
 fn query_options() -> impl Strategy<Value = QueryOptions> {
-    let item = prop_oneof![Just(SelectItem::Star), identifier().prop_map(SelectItem::Property)];
+    let item = select_item();
     let text = || prop::option::of(any::<String>());
     let pair = || prop::collection::vec(("[A-Za-z0-9_]{0,6}", any::<String>()), 0..3);
     (prop::option::of(prop::collection::vec(item, 1..4)), text(), text(), text(), prop::option::of(any::<u64>()), prop::option::of(any::<bool>()), text(), text(), prop::sample::subsequence(vec!["skip", "search", "format", "levels", "compute"], 0..3), pair(), pair())
@@ -140,7 +194,7 @@ fn no_internal<T>(result: Result<T, ParseError>) -> Result<(), TestCaseError> {
 }
 
 /// Text made of the grammar's own characters, which reaches deeper than random Unicode.
-const GRAMMAR_CHARS: &str = "[a-zA-Z0-9_ '()/$@,=.{}\\[\\]\"%:+*&-]{0,48}";
+const GRAMMAR_CHARS: &str = "[a-zA-Z0-9_ '()/$@,;=.{}\\[\\]\"%:+*&-]{0,48}";
 
 proptest! {
     #[test]
@@ -162,6 +216,24 @@ proptest! {
     }
 
     #[test]
+    fn orderby_round_trips(items in prop::collection::vec(orderby_item(), 1..4)) {
+        let printed = joined(&items, ",");
+        prop_assert_eq!(parse_orderby(&printed), Ok(items), "printed: {}", printed);
+    }
+
+    #[test]
+    fn expand_round_trips(items in prop::collection::vec(expand_item(), 1..3)) {
+        let printed = joined(&items, ",");
+        prop_assert_eq!(parse_expand(&printed), Ok(items), "printed: {}", printed);
+    }
+
+    #[test]
+    fn apply_round_trips(steps in prop::collection::vec(transformation(), 1..3)) {
+        let printed = joined(&steps, "/");
+        prop_assert_eq!(parse_apply(&printed), Ok(steps), "printed: {}", printed);
+    }
+
+    #[test]
     fn query_options_round_trip(options in query_options()) {
         let printed = options.to_string();
         prop_assert_eq!(parse_query(&printed), Ok(options), "printed: {}", printed);
@@ -173,6 +245,9 @@ proptest! {
         no_internal(parse_query(&s))?;
         no_internal(parse_filter(&s))?;
         no_internal(parse_literal(&s))?;
+        no_internal(parse_orderby(&s))?;
+        no_internal(parse_expand(&s))?;
+        no_internal(parse_apply(&s))?;
     }
 
     #[test]
@@ -181,22 +256,53 @@ proptest! {
         no_internal(parse_query(&s))?;
         no_internal(parse_filter(&s))?;
         no_internal(parse_literal(&s))?;
+        no_internal(parse_orderby(&s))?;
+        no_internal(parse_expand(&s))?;
+        no_internal(parse_apply(&s))?;
     }
 
     #[test]
     fn mutated_valid_input_never_fails_internally(segments in prop::collection::vec(segment(), 1..4), e in expr(), at in any::<prop::sample::Index>(), cut in 0usize..4) {
         for text in [ResourcePath { segments }.to_string(), e.to_string()] {
-            // Drop a few bytes somewhere (on a char boundary) to hit half-finished rules.
-            let mut i = at.index(text.len() + 1);
-            while !text.is_char_boundary(i) { i -= 1; }
-            let mut j = (i + cut).min(text.len());
-            while !text.is_char_boundary(j) { j += 1; }
-            let broken = format!("{}{}", &text[..i], &text[j..]);
+            // Drop a few bytes somewhere to hit half-finished rules.
+            let broken = drop_bytes(&text, at.index(text.len() + 1), cut);
             no_internal(parse_resource_path(&broken))?;
             no_internal(parse_filter(&broken))?;
             no_internal(parse_literal(&broken))?;
         }
     }
+
+    #[test]
+    fn mutated_options_never_fail_internally(orderby in orderby_item(), expand in expand_item(), apply in transformation(), at in any::<prop::sample::Index>(), cut in 0usize..4) {
+        for text in [orderby.to_string(), expand.to_string(), apply.to_string()] {
+            let broken = drop_bytes(&text, at.index(text.len() + 1), cut);
+            no_internal(parse_orderby(&broken))?;
+            no_internal(parse_expand(&broken))?;
+            no_internal(parse_apply(&broken))?;
+        }
+    }
+}
+
+/// `text` without `n` bytes from `at` (both moved to char boundaries).
+fn drop_bytes(text: &str, at: usize, n: usize) -> String {
+    let mut i = at.min(text.len());
+    while !text.is_char_boundary(i) { i -= 1; }
+    let mut j = (i + n).min(text.len());
+    while !text.is_char_boundary(j) { j += 1; }
+    format!("{}{}", &text[..i], &text[j..])
+}
+
+/// The same for list-valued options, printed as the items joined by `separator`.
+fn reparses_list<T: PartialEq + std::fmt::Debug + std::fmt::Display>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<Vec<T>, ParseError>,
+    separator: &str,
+) -> Result<(), TestCaseError> {
+    if let Ok(items) = parse(text) {
+        let printed = joined(&items, separator);
+        prop_assert_eq!(parse(&printed), Ok(items), "input {:?} printed as {:?}", text, printed);
+    }
+    Ok(())
 }
 
 /// `parse(print(parse(s))) == parse(s)` for whatever `parse` accepts.
@@ -211,12 +317,37 @@ fn reparses<T: PartialEq + std::fmt::Debug + std::fmt::Display>(
     Ok(())
 }
 
+/// Tokens of `$orderby`, `$expand` and `$apply`, joined at random by [`option_soup`].
+const OPTION_TOKENS: [&str; 32] = [
+    "a", "b/c", "@p", " ", ",", ";", "/", "(", ")", "'x;)'", "1", " asc", " desc", "$ref",
+    "$select=", "$filter=", "$orderby=", "$top=", "$expand=", "$skip=", "$count", "$levels=",
+    " eq ", " and ", "filter(", "groupby((", "aggregate(", " with ", "sum", " as ", "=", "\"",
+];
+
+/// Text made of grammar tokens rather than characters, to get past the first rule.
+fn option_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(OPTION_TOKENS.to_vec()), 0..24).prop_map(|t| t.concat())
+}
+
 proptest! {
+    #[test]
+    fn option_soup_never_fails_internally_and_round_trips(s in option_soup()) {
+        no_internal(parse_orderby(&s))?;
+        no_internal(parse_expand(&s))?;
+        no_internal(parse_apply(&s))?;
+        reparses_list(&s, parse_orderby, ",")?;
+        reparses_list(&s, parse_expand, ",")?;
+        reparses_list(&s, parse_apply, "/")?;
+    }
+
     #[test]
     fn accepted_input_round_trips(s in GRAMMAR_CHARS) {
         reparses(&s, parse_resource_path)?;
         reparses(&s, parse_query)?;
         reparses(&s, parse_filter)?;
         reparses(&s, parse_literal)?;
+        reparses_list(&s, parse_orderby, ",")?;
+        reparses_list(&s, parse_expand, ",")?;
+        reparses_list(&s, parse_apply, "/")?;
     }
 }

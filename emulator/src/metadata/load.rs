@@ -115,6 +115,8 @@ struct RelationshipJson {
     referencing_entity_navigation_property_name: Option<String>,
     #[serde(default)]
     cascade_configuration: Option<CascadeJson>,
+    #[serde(default)]
+    is_hierarchical: bool,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +201,7 @@ fn relationship(r: RelationshipJson) -> Relationship {
         referencing_attribute: r.referencing_attribute,
         referenced_nav: r.referenced_entity_navigation_property_name,
         referencing_nav: r.referencing_entity_navigation_property_name,
+        is_hierarchical: r.is_hierarchical,
         cascade_delete: r.cascade_configuration.and_then(|c| c.delete).unwrap_or_else(|| "NoCascade".into()),
     }
 }

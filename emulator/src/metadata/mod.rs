@@ -78,6 +78,8 @@ pub struct Relationship {
     pub referencing_nav: Option<String>,
     /// What deleting the parent does to children: `Cascade`, `RemoveLink`, `Restrict`, `NoCascade`.
     pub cascade_delete: String,
+    /// The table's hierarchy (parent/child on the same table), used by Above/Under.
+    pub is_hierarchical: bool,
 }
 
 /// A many-to-many relationship.

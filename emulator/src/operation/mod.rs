@@ -141,6 +141,10 @@ pub struct Ctx<'a> {
     pub root: String,
     /// Parsed query options.
     pub query: QueryOptions,
+    /// The query string as received (still percent-encoded), for `@odata.nextLink`.
+    pub raw_query: String,
+    /// The resource path as received after the service root, for `@odata.nextLink`.
+    pub raw_path: String,
     /// Parsed `Prefer` header.
     pub prefs: Preferences,
     /// The acting system user.
@@ -191,11 +195,37 @@ impl Ctx<'_> {
         format!("{}{}({id})", self.root, entity.entity_set_name)
     }
 
+    /// The name-resolution scope for queries of this request over `state`.
+    pub fn scope<'s>(&'s self, state: &'s State) -> crate::query::Scope<'s> {
+        let business_unit = match state.get("systemuser", self.caller).map(|u| u.get("businessunitid")) {
+            Some(crate::store::Value::Lookup(r)) => r.id,
+            _ => self.org.settings.business_unit_id,
+        };
+        let fiscal_start_month = state
+            .get("organization", self.org.settings.organization_id)
+            .and_then(|o| match o.get("fiscalcalendarstart") {
+                crate::store::Value::DateTime(t) => Some(u8::from(t.month())),
+                _ => None,
+            })
+            .unwrap_or(1);
+        crate::query::Scope {
+            metadata: &self.org.metadata,
+            state,
+            aliases: &self.query.aliases,
+            lambda: None,
+            now: self.org.clock.now(),
+            caller: self.caller,
+            business_unit,
+            user_language: 1033,
+            fiscal_start_month,
+        }
+    }
+
     /// Refuses query options this build doesn't evaluate yet, rather than ignoring them
     /// and returning wrong results.
     pub fn refuse_unimplemented_options(&self) -> Result<()> {
         let q = &self.query;
-        for (name, present) in [("$filter", q.filter.is_some()), ("$orderby", q.orderby.is_some()), ("$expand", q.expand.is_some()), ("$apply", q.apply.is_some()), ("$skiptoken", q.skiptoken.is_some())] {
+        for (name, present) in [("$expand", q.expand.is_some()), ("$apply", q.apply.is_some())] {
             if present {
                 return Err(Error::new(crate::error::Code::NotSupported, format!("The query option '{name}' is not emulated yet.")));
             }

@@ -1,11 +1,7 @@
 //! RetrieveMultiple: `GET /{entityset}`, `GET /{entityset}/$count`, and collection-valued
-//! navigation (`GET /accounts(id)/contact_customer_accounts`).
-//!
-//! This is the foundation's slice: `$select`, `$top` and `$count` over rows in primary-key
-//! order (Dataverse's default order). `$filter`, `$orderby`, `$expand`, `$apply` and
-//! paging belong to the query engine and are refused with a clear 501 until it lands,
-//! rather than silently ignored.
+//! navigation (`GET /accounts(id)/contact_customer_accounts`), through the query engine.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use http::StatusCode;
@@ -14,49 +10,77 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::metadata::{EntityDef, Metadata, Navigation};
+use crate::query::execute::execute;
+use crate::query::plan::MAX_PAGE;
+use crate::query::predicate::Predicate;
+use crate::query::QueryPlan;
 use crate::store::{Record, State};
 use crate::wire::response::Reply;
 
 use super::Ctx;
 
-/// Dataverse never returns more than 5000 rows in one page.
-const MAX_PAGE: usize = 5000;
+const TOTAL_RECORD_COUNT: &str = "Microsoft.Dynamics.CRM.totalrecordcount";
+const TOTAL_RECORD_COUNT_LIMIT_EXCEEDED: &str = "Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded";
 
-fn rows_in_key_order(mut rows: Vec<Arc<Record>>) -> Vec<Arc<Record>> {
-    rows.sort_by_key(|r| r.id);
-    rows
+/// The query string for the next page: the request's own options, without `$skiptoken`
+/// and `$count` (as the service drops them), plus the new token.
+fn next_link(ctx: &Ctx<'_>, token: &str) -> String {
+    let kept: Vec<&str> = ctx
+        .raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let name = p.split('=').next().unwrap_or("");
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            name != "$skiptoken" && name != "$count"
+        })
+        .collect();
+    let mut query = kept.join("&");
+    if !query.is_empty() {
+        query.push('&');
+    }
+    format!("{}{}?{query}$skiptoken={token}", ctx.root, ctx.raw_path)
 }
 
-fn collection_reply(ctx: &Ctx<'_>, entity: &EntityDef, rows: Vec<Arc<Record>>, state: &State) -> Result<Reply> {
+fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
-    let select = ctx.select(entity)?;
-    let total = rows.len();
-    let limit = ctx.query.top.map_or(MAX_PAGE, |t| usize::try_from(t).unwrap_or(MAX_PAGE).min(MAX_PAGE));
+    let select = ctx.select(&entity)?;
+    let plan = QueryPlan::from_options(&ctx.scope(state), entity.clone(), &ctx.query, ctx.prefs.max_page_size, base)?;
+    let page = execute(&plan, &ctx.org.metadata, state);
     let renderer = ctx.renderer(state);
-    let value: Vec<Json> = rows_in_key_order(rows)
-        .iter()
-        .take(limit)
-        .map(|r| Json::Object(renderer.entity(entity, r, select.as_deref())))
-        .collect();
     let mut body = serde_json::Map::new();
     body.insert("@odata.context".into(), Json::String(ctx.context_target(&entity.entity_set_name, select.as_deref())));
-    if ctx.query.count == Some(true) {
-        body.insert("@odata.count".into(), Json::from(total.min(MAX_PAGE)));
+    if plan.count {
+        body.insert("@odata.count".into(), Json::from(page.total.min(MAX_PAGE)));
     }
+    if let Some(filter) = ctx.prefs.annotations() {
+        if filter.wants(TOTAL_RECORD_COUNT) {
+            let total = if plan.count { i64::try_from(page.total).unwrap_or(i64::MAX) } else { -1 };
+            body.insert(format!("@{TOTAL_RECORD_COUNT}"), Json::from(total));
+        }
+        if filter.wants(TOTAL_RECORD_COUNT_LIMIT_EXCEEDED) {
+            body.insert(format!("@{TOTAL_RECORD_COUNT_LIMIT_EXCEEDED}"), Json::Bool(plan.count && page.total > MAX_PAGE));
+        }
+    }
+    let value: Vec<Json> = page.rows.iter().map(|r| Json::Object(renderer.entity(&entity, r, select.as_deref()))).collect();
     body.insert("value".into(), Json::Array(value));
-    Ok(Reply::json(StatusCode::OK, &Json::Object(body)).header_opt("preference-applied", ctx.prefs.applied(false)))
+    if let Some(token) = &page.next {
+        body.insert("@odata.nextLink".into(), Json::String(next_link(ctx, token)));
+    }
+    Ok(Reply::json(StatusCode::OK, &Json::Object(body)).header_opt("preference-applied", ctx.prefs.applied_with_paging(false, true)))
 }
 
-pub(super) fn apply(ctx: &Ctx<'_>, entity: &EntityDef) -> Result<Reply> {
+pub(super) fn apply(ctx: &Ctx<'_>, entity: &Arc<EntityDef>) -> Result<Reply> {
     let state = ctx.org.store.read();
-    let rows: Vec<Arc<Record>> = state.table(&entity.logical_name).map(|t| t.rows().cloned().collect()).unwrap_or_default();
-    collection_reply(ctx, entity, rows, &state)
+    collection_reply(ctx, entity.clone(), &state, None)
 }
 
 /// `GET /accounts/$count`: a bare number, `text/plain`, capped at 5000 as the service does.
-pub(super) fn count(ctx: &Ctx<'_>, entity: &EntityDef) -> Result<Reply> {
+pub(super) fn count(ctx: &Ctx<'_>, entity: &Arc<EntityDef>) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
-    let n = ctx.org.store.read().table(&entity.logical_name).map_or(0, |t| t.len());
+    let state = ctx.org.store.read();
+    let plan = QueryPlan::from_options(&ctx.scope(&state), entity.clone(), &ctx.query, None, None)?;
+    let n = execute(&QueryPlan { top: None, page_size: usize::MAX, ..plan }, &ctx.org.metadata, &state).total;
     Ok(Reply::text(StatusCode::OK, n.min(MAX_PAGE).to_string()))
 }
 
@@ -71,37 +95,27 @@ pub(super) fn count_related(ctx: &Ctx<'_>, record: &crate::route::RecordPath, na
 
 /// The table and ids of the records related through a collection-valued navigation property.
 pub(super) fn related_ids(state: &State, metadata: &Metadata, entity: &EntityDef, row: &Record, nav: &str) -> Result<(String, Vec<Uuid>)> {
-    match entity.navigation(metadata, nav).ok_or_else(|| Error::segment_not_found(nav))? {
-        Navigation::OneToMany(rel) => {
-            let mut ids: Vec<Uuid> = state
-                .table(&rel.referencing_entity)
-                .into_iter()
-                .flat_map(|t| t.rows())
-                .filter(|r| r.get(&rel.referencing_attribute).as_ref().is_some_and(|v| v.id == row.id))
-                .map(|r| r.id)
-                .collect();
-            ids.sort();
-            Ok((rel.referencing_entity.clone(), ids))
-        }
-        Navigation::ManyToMany { rel, other } => {
-            let this_is_1 = rel.entity1 == entity.logical_name;
-            let mut ids: Vec<Uuid> = state
-                .associations(&rel.schema_name)
-                .filter_map(|(a, b)| if this_is_1 { (*a == row.id).then_some(*b) } else { (*b == row.id).then_some(*a) })
-                .collect();
-            ids.sort();
-            Ok((other.to_string(), ids))
-        }
-        Navigation::Single(_) => Err(Error::internal("related_ids on a single-valued navigation property")),
-    }
+    use crate::query::predicate::{related_ids as ids_of, Related};
+    let related = match entity.navigation(metadata, nav).ok_or_else(|| Error::segment_not_found(nav))? {
+        Navigation::OneToMany(rel) => Related::OneToMany { entity: rel.referencing_entity.clone(), attribute: rel.referencing_attribute.clone() },
+        Navigation::ManyToMany { rel, other } => Related::ManyToMany {
+            relationship: rel.schema_name.clone(),
+            other: other.to_string(),
+            this_is_entity1: rel.entity1 == entity.logical_name,
+        },
+        Navigation::Single(_) => return Err(Error::internal("related_ids on a single-valued navigation property")),
+    };
+    let (table, mut ids) = ids_of(state, &related, row.id);
+    ids.sort();
+    Ok((table, ids))
 }
 
-/// `GET /phonecalls(id)/phonecall_activity_parties`
+/// `GET /phonecalls(id)/phonecall_activity_parties`, with the collection's query options.
 pub(super) fn related_collection(ctx: &Ctx<'_>, entity: &EntityDef, row: &Record, nav: &str) -> Result<Reply> {
     let metadata = ctx.org.metadata.clone();
     let state = ctx.org.store.read();
     let (child, ids) = related_ids(&state, &metadata, entity, row, nav)?;
-    let child_def = metadata.entity(&child).ok_or_else(|| Error::internal("related table"))?;
-    let rows = ids.into_iter().filter_map(|id| state.get(&child, id).cloned()).collect();
-    collection_reply(ctx, child_def, rows, &state)
+    let child_def = metadata.entity(&child).ok_or_else(|| Error::internal("related table"))?.clone();
+    let base = Predicate::IdIn(ids.into_iter().collect::<HashSet<_>>());
+    collection_reply(ctx, child_def, &state, Some(base))
 }

@@ -8,10 +8,12 @@
 //! reader never sees half of one. The lock is a std lock (not tokio's) because it is never
 //! held across an `.await`: store operations are synchronous.
 
+mod compare;
 mod record;
 mod value;
 
 pub use record::Record;
+pub use compare::{like, SortKey};
 pub use value::{EntityRef, Value};
 
 use std::collections::{BTreeSet, HashMap};

@@ -76,9 +76,17 @@ impl Preferences {
 
     /// The `Preference-Applied` items for the preferences this response honoured.
     pub fn applied(&self, representation_returned: bool) -> Option<String> {
+        self.applied_with_paging(representation_returned, false)
+    }
+
+    /// [`Preferences::applied`] for a collection, which also honours `odata.maxpagesize`.
+    pub fn applied_with_paging(&self, representation_returned: bool, paged: bool) -> Option<String> {
         let mut items = Vec::new();
         if self.return_representation && representation_returned {
             items.push("return=representation".to_string());
+        }
+        if let (true, Some(n)) = (paged, self.max_page_size) {
+            items.push(format!("odata.maxpagesize={n}"));
         }
         if let Some((raw, _)) = &self.include_annotations {
             items.push(format!("odata.include-annotations=\"{raw}\""));

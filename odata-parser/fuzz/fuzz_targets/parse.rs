@@ -6,7 +6,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use odata_parser::{parse_filter, parse_literal, parse_query, parse_resource_path, ErrorKind, ParseError};
+use odata_parser::{
+    parse_apply, parse_expand, parse_filter, parse_literal, parse_orderby, parse_query,
+    parse_resource_path, ErrorKind, ParseError,
+};
 
 /// Panics on an internal error; renders every error to exercise `Display`.
 fn check_error(error: ParseError) {
@@ -28,6 +31,22 @@ fn check<T: PartialEq + std::fmt::Debug + std::fmt::Display>(
     }
 }
 
+/// The same for a list-valued option, printed as its items joined by `separator`.
+fn check_list<T: PartialEq + std::fmt::Debug + std::fmt::Display>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<Vec<T>, ParseError>,
+    separator: &str,
+) {
+    match parse(text) {
+        Ok(items) => {
+            let printed: Vec<String> = items.iter().map(ToString::to_string).collect();
+            let printed = printed.join(separator);
+            assert_eq!(parse(&printed).as_ref(), Ok(&items), "input {text:?} printed as {printed:?}");
+        }
+        Err(error) => check_error(error),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -36,4 +55,7 @@ fuzz_target!(|data: &[u8]| {
     check(text, parse_query);
     check(text, parse_filter);
     check(text, parse_literal);
+    check_list(text, parse_orderby, ",");
+    check_list(text, parse_expand, ",");
+    check_list(text, parse_apply, "/");
 });

@@ -1,10 +1,19 @@
 //! Canonical OData printing (`Display`, which round-trips: parsing the output gives the
 //! same tree) and a compact, typed S-expression rendering for tests (`to_sexpr`).
+//!
+//! The `$orderby`, `$expand` and `$apply` trees print in their own files
+//! (`orderby.rs`, `expand.rs`, `apply.rs`), next to their types.
 
 use std::fmt::{self, Display, Formatter, Write as _};
 
 use super::expr::{Args, Expr, FunctionCall, Lambda, MemberPath, Quantifier};
 use super::{Literal, Parens, QueryOptions, ResourcePath, Segment, SelectItem};
+
+/// The items' `Display`, separated by `separator` (`a,b desc`).
+pub(super) fn joined<T: Display>(items: &[T], separator: &str) -> String {
+    let items: Vec<String> = items.iter().map(ToString::to_string).collect();
+    items.join(separator)
+}
 
 /// Writes `'text'` with `'` doubled.
 fn quoted(f: &mut impl fmt::Write, text: &str) -> fmt::Result {

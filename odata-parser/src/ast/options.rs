@@ -10,9 +10,9 @@ pub struct QueryOptions {
     pub select: Option<Vec<SelectItem>>,
     /// `$filter=…` (decoded text; parsed by `parse_filter`).
     pub filter: Option<String>,
-    /// `$orderby=…` (decoded text).
+    /// `$orderby=…` (decoded text; parsed by `parse_orderby`).
     pub orderby: Option<String>,
-    /// `$expand=…` (decoded text).
+    /// `$expand=…` (decoded text; parsed by `parse_expand`).
     pub expand: Option<String>,
     /// `$top=N`
     pub top: Option<u64>,
@@ -22,7 +22,7 @@ pub struct QueryOptions {
     pub id: Option<String>,
     /// `$skiptoken=…` (decoded text).
     pub skiptoken: Option<String>,
-    /// `$apply=…` (decoded text).
+    /// `$apply=…` (decoded text; parsed by `parse_apply`).
     pub apply: Option<String>,
     /// Options Dataverse refuses (`$skip`, `$search`, `$format`, `$levels`, `$compute`),
     /// recorded by name (without `$`) so the emulator can answer with Dataverse's error.

@@ -29,15 +29,19 @@ pub(crate) fn filter(text: &str) -> Result<Expr, ParseError> {
         "an operator or the end of the expression",
         whole,
     )
-    .map_err(|e| match e.kind() {
-        ErrorKind::Expected(_) => unterminated_from(text, e.offset()).unwrap_or(e),
-        _ => e,
-    })
+    .map_err(|e| prefer_unterminated(text, e))
 }
 
 /// ODL lexes a token or two past the point where parsing fails, so an unterminated
 /// string after it wins over the syntax error: `lastname eq 'O'Bryan'` reports the
-/// quote that never closes, not the stray `Bryan`.
+/// quote that never closes, not the stray `Bryan`. For every entry point with `$filter`s.
+pub(crate) fn prefer_unterminated(text: &str, e: ParseError) -> ParseError {
+    match e.kind() {
+        ErrorKind::Expected(_) => unterminated_from(text, e.offset()).unwrap_or(e),
+        _ => e,
+    }
+}
+
 fn unterminated_from(text: &str, from: usize) -> Option<ParseError> {
     let mut open = None;
     let mut chars = text.get(from..)?.char_indices().peekable();
@@ -97,7 +101,7 @@ fn parse_operator<'a>(input: Span<'a>, ops: &[BinaryOp]) -> Option<(Span<'a>, Bi
 }
 
 /// boolCommonExpr = andExpr *( RWS "or" RWS andExpr )   ; orExpr
-fn parse_bool_common_expr(input: Span<'_>, depth: usize) -> IResult<'_, Expr> {
+pub(crate) fn parse_bool_common_expr(input: Span<'_>, depth: usize) -> IResult<'_, Expr> {
     guard_depth(input, depth)?;
     parse_chain(input, depth, &[BinaryOp::Or], parse_and)
 }

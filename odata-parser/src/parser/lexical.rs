@@ -56,7 +56,7 @@ pub(crate) fn parse_keyword<'a>(
 /// Used to size error spans (`'12abc'` rather than just `'1'`).
 pub(crate) fn token_len(text: &str) -> usize {
     let end = text
-        .find([',', '(', ')', '[', ']', '/', '&', ' ', '\t'])
+        .find([',', ';', '(', ')', '[', ']', '/', '&', ' ', '\t'])
         .unwrap_or(text.len());
     if end == 0 {
         text.chars().next().map_or(0, char::len_utf8)

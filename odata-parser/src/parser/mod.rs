@@ -5,15 +5,18 @@
 //! parses (so `alt` may try something else) and `Err::Failure` once it has committed
 //! (after `(`, `'`, `eq`, `any(`, …), so the error lands where the input went wrong.
 
+pub(crate) mod apply;
+pub(crate) mod expand;
 pub(crate) mod expr;
 pub(crate) mod json;
 pub(crate) mod lexical;
 pub(crate) mod literal;
 pub(crate) mod options;
+pub(crate) mod orderby;
 pub(crate) mod path;
 pub(crate) mod percent;
 
-use nom::bytes::complete::take_while;
+use nom::bytes::complete::{take_while, take_while1};
 use nom::{Err, InputTake};
 
 use crate::error::{Context, ErrorKind, ParseError};
@@ -127,6 +130,11 @@ pub(crate) fn sym<'a>(c: char) -> impl FnMut(Span<'a>) -> IResult<'a, char> {
 /// BWS = *( SP / HTAB )  ; "bad" whitespace, optional
 pub(crate) fn parse_bws(input: Span<'_>) -> IResult<'_, Span<'_>> {
     take_while(|c| c == ' ' || c == '\t')(input)
+}
+
+/// RWS = 1*( SP / HTAB )  ; "required" whitespace
+pub(crate) fn parse_rws(input: Span<'_>) -> IResult<'_, Span<'_>> {
+    take_while1(|c| c == ' ' || c == '\t')(input)
 }
 
 /// Fails with `DepthLimit` once nesting goes past [`MAX_DEPTH`].

@@ -131,13 +131,22 @@ fn apply_system_option(
 
 /// select = BWS selectItem *( BWS "," BWS selectItem ) BWS
 fn parse_select(input: Span<'_>) -> IResult<'_, Vec<SelectItem>> {
+    parse_select_until(input, &[])
+}
+
+/// select = BWS selectItem *( BWS "," BWS selectItem ) BWS
+///   ; ending at the end of the input or before one of `until` (`;` `)` in `$expand`)
+pub(crate) fn parse_select_until<'a>(
+    input: Span<'a>,
+    until: &[char],
+) -> IResult<'a, Vec<SelectItem>> {
     let mut items = Vec::new();
     let mut rest = parse_bws(input)?.0;
     loop {
         let (after, item) = parse_select_item(rest)?;
         items.push(item);
         rest = parse_bws(after)?.0;
-        if rest.is_empty() {
+        if rest.is_empty() || rest.starts_with(until) {
             return Ok((rest, items));
         }
         let Ok((after, _)) = sym(',')(rest) else {

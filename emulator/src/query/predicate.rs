@@ -1,0 +1,277 @@
+//! Resolved, typed filter predicates and their evaluation over stored records.
+//!
+//! A [`Predicate`] is built by [`super::filter`] only after every name is resolved and
+//! every literal typed, so evaluation cannot fail on user input: it only reads the store.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use crate::store::{like, Record, SortKey, State, Value};
+
+/// A column, possibly reached through single-valued navigation properties
+/// (`primarycontactid/fullname` is one hop through `primarycontactid`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnRef {
+    /// Lookup columns to follow, in order.
+    pub hops: Vec<String>,
+    /// The column read at the end of the path.
+    pub attribute: String,
+}
+
+impl ColumnRef {
+    /// A column of the record itself.
+    pub fn direct(attribute: &str) -> ColumnRef {
+        ColumnRef { hops: Vec::new(), attribute: attribute.to_string() }
+    }
+
+    /// Reads the column from `record`, following lookups through `state`.
+    pub fn read<'a>(&self, state: &'a State, record: &'a Record) -> &'a Value {
+        let mut current = record;
+        for hop in &self.hops {
+            let Value::Lookup(r) = current.get(hop) else { return &Value::Null };
+            match state.get(&r.logical_name, r.id) {
+                Some(next) => current = next,
+                None => return &Value::Null,
+            }
+        }
+        current.get(&self.attribute)
+    }
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A column.
+    Column(ColumnRef),
+    /// A typed literal.
+    Value(Value),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `eq`
+    Eq,
+    /// `ne`
+    Ne,
+    /// `gt`
+    Gt,
+    /// `ge`
+    Ge,
+    /// `lt`
+    Lt,
+    /// `le`
+    Le,
+}
+
+/// Records related to the evaluated one through a collection-valued navigation property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Related {
+    /// Children whose lookup `attribute` points at the record.
+    OneToMany {
+        /// Child table.
+        entity: String,
+        /// The child's lookup column.
+        attribute: String,
+    },
+    /// The other side of an N:N relationship.
+    ManyToMany {
+        /// Relationship schema name.
+        relationship: String,
+        /// The other table.
+        other: String,
+        /// Whether the evaluated record's table is entity 1 of the relationship.
+        this_is_entity1: bool,
+    },
+}
+
+/// Direction of a hierarchy condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hierarchy {
+    /// The record is a descendant of the anchor.
+    Under,
+    /// The record is an ancestor of the anchor.
+    Above,
+}
+
+/// A typed predicate over one table's records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predicate {
+    /// Always true / false.
+    Const(bool),
+    /// All must hold.
+    And(Vec<Predicate>),
+    /// Any must hold.
+    Or(Vec<Predicate>),
+    /// Negation.
+    Not(Box<Predicate>),
+    /// A comparison with SQL null semantics (see [`compare`]).
+    Compare {
+        /// Left operand.
+        left: Operand,
+        /// Operator.
+        op: CmpOp,
+        /// Right operand.
+        right: Operand,
+    },
+    /// SQL `LIKE`, case-insensitive (contains/startswith/endswith).
+    Like {
+        /// The text column.
+        column: ColumnRef,
+        /// The pattern with SQL wildcards.
+        pattern: String,
+    },
+    /// The column's value is one of `values` (nulls never match).
+    In {
+        /// The column.
+        column: ColumnRef,
+        /// Accepted keys.
+        values: Vec<SortKey>,
+    },
+    /// A lambda over related records.
+    Lambda {
+        /// How to find the related records.
+        related: Related,
+        /// `all` (true) or `any` (false).
+        all: bool,
+        /// The condition on each related record (`None`: `any()` without a body).
+        predicate: Option<Box<Predicate>>,
+    },
+    /// Restricts to a set of record ids (collection navigation, key lookups).
+    IdIn(HashSet<Uuid>),
+    /// Hierarchy conditions (Under, UnderOrEqual, Above, AboveOrEqual).
+    Hierarchy {
+        /// The lookup to the parent record on the same table.
+        parent_attribute: String,
+        /// The anchor record.
+        anchor: Uuid,
+        /// Direction.
+        direction: Hierarchy,
+        /// Whether the anchor itself matches.
+        or_equal: bool,
+    },
+}
+
+/// The deepest parent chain walked before a hierarchy is taken as cyclic.
+const MAX_DEPTH: usize = 100;
+
+/// SQL semantics: `x eq null` is `IS NULL`, `x ne null` is `IS NOT NULL`, and any other
+/// comparison involving null is false (so `ne 'x'` doesn't match nulls).
+pub fn compare(left: &SortKey, op: CmpOp, right: &SortKey) -> bool {
+    use std::cmp::Ordering::*;
+    match (left, right, op) {
+        (SortKey::Null, SortKey::Null, CmpOp::Eq) => true,
+        (SortKey::Null, SortKey::Null, _) => false,
+        (SortKey::Null, _, CmpOp::Ne) | (_, SortKey::Null, CmpOp::Ne) => {
+            // Only `column ne null` (literal null) reaches here with a meaning.
+            false
+        }
+        (SortKey::Null, _, _) | (_, SortKey::Null, _) => false,
+        _ => {
+            let ord = left.cmp_key(right);
+            match op {
+                CmpOp::Eq => ord == Equal,
+                CmpOp::Ne => ord != Equal,
+                CmpOp::Gt => ord == Greater,
+                CmpOp::Ge => ord != Less,
+                CmpOp::Lt => ord == Less,
+                CmpOp::Le => ord != Greater,
+            }
+        }
+    }
+}
+
+impl Predicate {
+    /// Whether `record` satisfies the predicate.
+    pub fn matches(&self, state: &State, entity: &str, record: &Record) -> bool {
+        match self {
+            Predicate::Const(b) => *b,
+            Predicate::And(ps) => ps.iter().all(|p| p.matches(state, entity, record)),
+            Predicate::Or(ps) => ps.iter().any(|p| p.matches(state, entity, record)),
+            Predicate::Not(p) => !p.matches(state, entity, record),
+            Predicate::Compare { left, op, right } => {
+                let l = operand_key(state, record, left);
+                let r = operand_key(state, record, right);
+                match (op, &l, &r, right) {
+                    (CmpOp::Ne, _, SortKey::Null, Operand::Value(Value::Null)) => l != SortKey::Null,
+                    _ => compare(&l, *op, &r),
+                }
+            }
+            Predicate::Like { column, pattern } => match column.read(state, record) {
+                Value::String(s) => like(s, pattern),
+                _ => false,
+            },
+            Predicate::In { column, values } => {
+                let key = SortKey::of(column.read(state, record));
+                key != SortKey::Null && values.iter().any(|v| key.cmp_key(v).is_eq())
+            }
+            Predicate::Lambda { related, all, predicate } => {
+                let (table, ids) = related_ids(state, related, record.id);
+                let mut rows = ids.into_iter().filter_map(|id| state.get(&table, id));
+                match (all, predicate) {
+                    (false, None) => rows.next().is_some(),
+                    (false, Some(p)) => rows.any(|r| p.matches(state, &table, r)),
+                    (true, None) => true,
+                    (true, Some(p)) => rows.all(|r| p.matches(state, &table, r)),
+                }
+            }
+            Predicate::IdIn(ids) => ids.contains(&record.id),
+            Predicate::Hierarchy { parent_attribute, anchor, direction, or_equal } => {
+                if record.id == *anchor {
+                    return *or_equal;
+                }
+                let (start, target) = match direction {
+                    Hierarchy::Under => (record.id, *anchor),
+                    Hierarchy::Above => (*anchor, record.id),
+                };
+                ancestors(state, entity, parent_attribute, start).contains(&target)
+            }
+        }
+    }
+}
+
+fn operand_key(state: &State, record: &Record, operand: &Operand) -> SortKey {
+    match operand {
+        Operand::Column(c) => SortKey::of(c.read(state, record)),
+        Operand::Value(v) => SortKey::of(v),
+    }
+}
+
+/// Ancestor ids of `id` through `parent_attribute`, nearest first.
+fn ancestors(state: &State, entity: &str, parent_attribute: &str, id: Uuid) -> Vec<Uuid> {
+    let mut out = Vec::new();
+    let mut current = id;
+    while out.len() < MAX_DEPTH {
+        let Some(Value::Lookup(parent)) = state.get(entity, current).map(|r| r.get(parent_attribute).clone()) else { break };
+        if out.contains(&parent.id) || parent.id == id {
+            break;
+        }
+        out.push(parent.id);
+        current = parent.id;
+    }
+    out
+}
+
+/// The table and ids of records related to `id`.
+pub fn related_ids(state: &State, related: &Related, id: Uuid) -> (String, Vec<Uuid>) {
+    match related {
+        Related::OneToMany { entity, attribute } => {
+            let ids = state
+                .table(entity)
+                .into_iter()
+                .flat_map(|t| t.rows())
+                .filter(|r| r.get(attribute).as_ref().is_some_and(|v| v.id == id))
+                .map(|r| r.id)
+                .collect();
+            (entity.clone(), ids)
+        }
+        Related::ManyToMany { relationship, other, this_is_entity1 } => {
+            let ids = state
+                .associations(relationship)
+                .filter_map(|(a, b)| if *this_is_entity1 { (*a == id).then_some(*b) } else { (*b == id).then_some(*a) })
+                .collect();
+            (other.clone(), ids)
+        }
+    }
+}
