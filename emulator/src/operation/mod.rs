@@ -184,9 +184,25 @@ impl Ctx<'_> {
 
     /// `accounts(name,revenue)` or `accounts` for `@odata.context`.
     pub fn context_target(&self, set: &str, select: Option<&[String]>) -> String {
-        match select {
-            Some(cols) => format!("{}$metadata#{set}({})", self.root, cols.join(",")),
+        self.context_target_expanded(set, select, &[])
+    }
+
+    /// `accounts(name,primarycontactid(fullname))` for `@odata.context`.
+    pub fn context_target_expanded(&self, set: &str, select: Option<&[String]>, expands: &[crate::query::expand::ExpandPlan]) -> String {
+        match crate::query::expand::context_projection(select, expands) {
+            Some(p) => format!("{}$metadata#{set}({p})", self.root),
             None => format!("{}$metadata#{set}", self.root),
+        }
+    }
+
+    /// `$expand`, parsed and resolved over `entity`.
+    pub fn expands(&self, state: &State, entity: &EntityDef) -> Result<Vec<crate::query::expand::ExpandPlan>> {
+        match &self.query.expand {
+            None => Ok(Vec::new()),
+            Some(text) => {
+                let items = odata_parser::parse_expand(text)?;
+                crate::query::expand::resolve(&self.scope(state), entity, &items)
+            }
         }
     }
 
@@ -225,7 +241,7 @@ impl Ctx<'_> {
     /// and returning wrong results.
     pub fn refuse_unimplemented_options(&self) -> Result<()> {
         let q = &self.query;
-        for (name, present) in [("$expand", q.expand.is_some()), ("$apply", q.apply.is_some())] {
+        for (name, present) in [("$apply", q.apply.is_some())] {
             if present {
                 return Err(Error::new(crate::error::Code::NotSupported, format!("The query option '{name}' is not emulated yet.")));
             }

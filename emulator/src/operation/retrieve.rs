@@ -17,9 +17,11 @@ use super::{existing, retrieve_multiple, Ctx};
 /// `ETag` header and `Preference-Applied`.
 pub(super) fn representation(ctx: &Ctx<'_>, entity: &EntityDef, record: &Record, select: Option<&[String]>, status: StatusCode) -> Result<Reply> {
     let state = ctx.org.store.read();
+    // $expand shapes GET and create-with-representation; an update ignores it (documented).
+    let expands = if ctx.method == http::Method::PATCH { Vec::new() } else { ctx.expands(&state, entity)? };
     let mut body = serde_json::Map::new();
-    body.insert("@odata.context".into(), Json::String(format!("{}/$entity", ctx.context_target(&entity.entity_set_name, select))));
-    body.extend(ctx.renderer(&state).entity(entity, record, select));
+    body.insert("@odata.context".into(), Json::String(format!("{}/$entity", ctx.context_target_expanded(&entity.entity_set_name, select, &expands))));
+    body.extend(ctx.renderer(&state).entity_expanded(&ctx.root, entity, record, select, &expands));
     drop(state);
     let returned = status == StatusCode::CREATED || ctx.method != http::Method::GET;
     Ok(Reply::json(status, &Json::Object(body))
@@ -33,7 +35,7 @@ pub(super) fn apply(ctx: &Ctx<'_>, record: &RecordPath) -> Result<Reply> {
     let row = existing(&ctx.org.store.read(), record)?;
     // 304 only when the version alone decides the answer: never with annotations.
     if let Some(Condition::Version(v)) = headers::condition(ctx.headers, "if-none-match")? {
-        if v == row.version && ctx.prefs.include_annotations.is_none() {
+        if v == row.version && ctx.prefs.include_annotations.is_none() && ctx.query.expand.is_none() {
             return Ok(Reply::empty(StatusCode::NOT_MODIFIED).header("etag", row.etag()));
         }
     }

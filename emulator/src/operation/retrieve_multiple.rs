@@ -46,10 +46,11 @@ fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: 
     ctx.refuse_unimplemented_options()?;
     let select = ctx.select(&entity)?;
     let plan = QueryPlan::from_options(&ctx.scope(state), entity.clone(), &ctx.query, ctx.prefs.max_page_size, base)?;
+    let expands = ctx.expands(state, &entity)?;
     let page = execute(&plan, &ctx.org.metadata, state);
     let renderer = ctx.renderer(state);
     let mut body = serde_json::Map::new();
-    body.insert("@odata.context".into(), Json::String(ctx.context_target(&entity.entity_set_name, select.as_deref())));
+    body.insert("@odata.context".into(), Json::String(ctx.context_target_expanded(&entity.entity_set_name, select.as_deref(), &expands)));
     if plan.count {
         body.insert("@odata.count".into(), Json::from(page.total.min(MAX_PAGE)));
     }
@@ -62,7 +63,11 @@ fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: 
             body.insert(format!("@{TOTAL_RECORD_COUNT_LIMIT_EXCEEDED}"), Json::Bool(plan.count && page.total > MAX_PAGE));
         }
     }
-    let value: Vec<Json> = page.rows.iter().map(|r| Json::Object(renderer.entity(&entity, r, select.as_deref()))).collect();
+    let value: Vec<Json> = page
+        .rows
+        .iter()
+        .map(|r| Json::Object(renderer.entity_expanded(&ctx.root, &entity, r, select.as_deref(), &expands)))
+        .collect();
     body.insert("value".into(), Json::Array(value));
     if let Some(token) = &page.next {
         body.insert("@odata.nextLink".into(), Json::String(next_link(ctx, token)));

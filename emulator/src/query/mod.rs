@@ -7,6 +7,7 @@
 
 pub mod dates;
 pub mod execute;
+pub mod expand;
 pub mod filter;
 pub mod functions;
 pub mod order;

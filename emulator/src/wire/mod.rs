@@ -1,5 +1,6 @@
 //! The wire format: OData JSON in and out, request headers, and response building.
 
+pub mod expand;
 pub mod format;
 pub mod headers;
 pub mod input;
