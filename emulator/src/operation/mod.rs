@@ -241,11 +241,6 @@ impl Ctx<'_> {
     /// and returning wrong results.
     pub fn refuse_unimplemented_options(&self) -> Result<()> {
         let q = &self.query;
-        for (name, present) in [("$apply", q.apply.is_some())] {
-            if present {
-                return Err(Error::new(crate::error::Code::NotSupported, format!("The query option '{name}' is not emulated yet.")));
-            }
-        }
         if let Some(name) = q.unsupported.first() {
             let message = match name.as_str() {
                 "skip" => "Skip Clause is not supported in CRM".to_string(),

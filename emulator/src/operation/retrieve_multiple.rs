@@ -44,6 +44,9 @@ fn next_link(ctx: &Ctx<'_>, token: &str) -> String {
 
 fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
+    if let Some(text) = &ctx.query.apply {
+        return aggregate_reply(ctx, entity, state, base, text);
+    }
     let select = ctx.select(&entity)?;
     let plan = QueryPlan::from_options(&ctx.scope(state), entity.clone(), &ctx.query, ctx.prefs.max_page_size, base)?;
     let expands = ctx.expands(state, &entity)?;
@@ -73,6 +76,22 @@ fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: 
         body.insert("@odata.nextLink".into(), Json::String(next_link(ctx, token)));
     }
     Ok(Reply::json(StatusCode::OK, &Json::Object(body)).header_opt("preference-applied", ctx.prefs.applied_with_paging(false, true)))
+}
+
+/// `$apply`: aggregates over the rows `$filter` matches; the context is the bare set.
+fn aggregate_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>, text: &str) -> Result<Reply> {
+    let scope = ctx.scope(state);
+    let apply = crate::query::aggregate::resolve(&scope, &entity, text)?;
+    let plan = QueryPlan::from_options(&scope, entity.clone(), &ctx.query, None, base)?;
+    let rows: Vec<&Arc<Record>> = state
+        .table(&entity.logical_name)
+        .into_iter()
+        .flat_map(|t| t.rows())
+        .filter(|r| plan.predicate.matches(state, &entity.logical_name, r))
+        .collect();
+    let value = apply.run(state, &entity.logical_name, &rows)?;
+    let body = serde_json::json!({ "@odata.context": ctx.context_target(&entity.entity_set_name, None), "value": value });
+    Ok(Reply::json(StatusCode::OK, &body))
 }
 
 pub(super) fn apply(ctx: &Ctx<'_>, entity: &Arc<EntityDef>) -> Result<Reply> {

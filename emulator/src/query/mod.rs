@@ -5,6 +5,7 @@
 //! metadata, types literals and raises every Dataverse refusal, so execution cannot fail
 //! on user input and a `$batch` changeset can validate before it writes.
 
+pub mod aggregate;
 pub mod dates;
 pub mod execute;
 pub mod expand;
