@@ -159,7 +159,6 @@ const MAX_DEPTH: usize = 100;
 /// SQL semantics: `x eq null` is `IS NULL`, `x ne null` is `IS NOT NULL`, and any other
 /// comparison involving null is false (so `ne 'x'` doesn't match nulls).
 pub fn compare(left: &SortKey, op: CmpOp, right: &SortKey) -> bool {
-    use std::cmp::Ordering::*;
     match (left, right, op) {
         (SortKey::Null, SortKey::Null, CmpOp::Eq) => true,
         (SortKey::Null, SortKey::Null, _) => false,
@@ -168,17 +167,7 @@ pub fn compare(left: &SortKey, op: CmpOp, right: &SortKey) -> bool {
             false
         }
         (SortKey::Null, _, _) | (_, SortKey::Null, _) => false,
-        _ => {
-            let ord = left.cmp_key(right);
-            match op {
-                CmpOp::Eq => ord == Equal,
-                CmpOp::Ne => ord != Equal,
-                CmpOp::Gt => ord == Greater,
-                CmpOp::Ge => ord != Less,
-                CmpOp::Lt => ord == Less,
-                CmpOp::Le => ord != Greater,
-            }
-        }
+        _ => ordering_matches(left.cmp_key(right), op),
     }
 }
 
@@ -191,11 +180,14 @@ impl Predicate {
             Predicate::Or(ps) => ps.iter().any(|p| p.matches(state, entity, record)),
             Predicate::Not(p) => !p.matches(state, entity, record),
             Predicate::Compare { left, op, right } => {
-                let l = operand_key(state, record, left);
-                let r = operand_key(state, record, right);
-                match (op, &l, &r, right) {
-                    (CmpOp::Ne, _, SortKey::Null, Operand::Value(Value::Null)) => l != SortKey::Null,
-                    _ => compare(&l, *op, &r),
+                let l = operand_value(state, record, left);
+                let r = operand_value(state, record, right);
+                match (op, l, r) {
+                    // `x ne null` (a literal null) is IS NOT NULL.
+                    (CmpOp::Ne, l, Value::Null) if matches!(right, Operand::Value(Value::Null)) => !l.is_null(),
+                    // The common case, text against text, compares without allocating.
+                    (op, Value::String(a), Value::String(b)) => ordering_matches(cmp_case_insensitive(a, b), *op),
+                    _ => compare(&SortKey::of(l), *op, &SortKey::of(r)),
                 }
             }
             Predicate::Like { column, pattern } => match column.read(state, record) {
@@ -231,10 +223,27 @@ impl Predicate {
     }
 }
 
-fn operand_key(state: &State, record: &Record, operand: &Operand) -> SortKey {
+fn operand_value<'a>(state: &'a State, record: &'a Record, operand: &'a Operand) -> &'a Value {
     match operand {
-        Operand::Column(c) => SortKey::of(c.read(state, record)),
-        Operand::Value(v) => SortKey::of(v),
+        Operand::Column(c) => c.read(state, record),
+        Operand::Value(v) => v,
+    }
+}
+
+/// Case-insensitive text order, the same as comparing lower-cased strings.
+fn cmp_case_insensitive(a: &str, b: &str) -> std::cmp::Ordering {
+    a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase))
+}
+
+fn ordering_matches(ord: std::cmp::Ordering, op: CmpOp) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => ord == Equal,
+        CmpOp::Ne => ord != Equal,
+        CmpOp::Gt => ord == Greater,
+        CmpOp::Ge => ord != Less,
+        CmpOp::Lt => ord == Less,
+        CmpOp::Le => ord != Greater,
     }
 }
 
