@@ -112,7 +112,7 @@ impl Org {
             let text = find(&path).ok_or_else(|| fixture_error(&path, None, "listed in org.json but missing"))?;
             let data: DataFile = serde_json::from_str(text).map_err(|e| fixture_error(&path, None, e))?;
             let entity = org.metadata.entity(&data.table).ok_or_else(|| fixture_error(&path, None, format!("unknown table '{}'", data.table)))?.clone();
-            let w = WriteContext { org: &org, caller: org.settings.caller_id, now: org.clock.now() };
+            let w = WriteContext { org: &org, caller: org.settings.caller_id, now: org.clock.now(), seeding: true };
             org.store.write(|tx| {
                 for (i, record) in data.records.into_iter().enumerate() {
                     let input = input::decode_object(&org.metadata, &entity, record).map_err(|e| fixture_error(&path, Some(i), e.message()))?;

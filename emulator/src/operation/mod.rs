@@ -154,7 +154,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The write context for this request.
     pub fn writer(&self) -> write::WriteContext<'_> {
-        write::WriteContext { org: self.org, caller: self.caller, now: self.org.clock.now() }
+        write::WriteContext { org: self.org, caller: self.caller, now: self.org.clock.now(), seeding: false }
     }
 
     /// A renderer over a read view.

@@ -51,11 +51,29 @@ pub fn column<'m>(scope: &Scope<'m>, entity: &'m EntityDef, path: &[String]) -> 
 
 /// Types a literal for comparison with `attr`.
 pub fn typed_literal(attr: &AttributeDef, literal: &Literal) -> Result<Value> {
+    typed_literal_for(attr, literal, CmpOp::Eq)
+}
+
+/// The OData library's name for an operator, as its type-mismatch message spells it.
+fn operator_kind(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "Equal",
+        CmpOp::Ne => "NotEqual",
+        CmpOp::Gt => "GreaterThan",
+        CmpOp::Ge => "GreaterThanOrEqual",
+        CmpOp::Lt => "LessThan",
+        CmpOp::Le => "LessThanOrEqual",
+    }
+}
+
+/// Types a literal compared with `attr` by `op`.
+fn typed_literal_for(attr: &AttributeDef, literal: &Literal, op: CmpOp) -> Result<Value> {
     let mismatch = || {
         bad(format!(
-            "A binary operator with incompatible types was detected. Found operand types '{}' and '{}' for operator kind 'Equal'.",
+            "A binary operator with incompatible types was detected. Found operand types '{}' and '{}' for operator kind '{}'.",
             attr.kind.edm_type(),
-            literal_edm(literal)
+            literal_edm(literal),
+            operator_kind(op)
         ))
     };
     use AttributeType as T;
@@ -147,8 +165,8 @@ pub fn resolve<'m>(scope: &Scope<'m>, entity: &'m EntityDef, expr: &Expr) -> Res
             let (l, r) = (raw(scope, entity, left)?, raw(scope, entity, right)?);
             let (left, right) = match (l, r) {
                 (Raw::Column(a), Raw::Column(b)) => (Operand::Column(a.reference), Operand::Column(b.reference)),
-                (Raw::Column(c), Raw::Literal(lit)) => (Operand::Column(c.reference), Operand::Value(typed_literal(c.attr, &lit)?)),
-                (Raw::Literal(lit), Raw::Column(c)) => (Operand::Value(typed_literal(c.attr, &lit)?), Operand::Column(c.reference)),
+                (Raw::Column(c), Raw::Literal(lit)) => (Operand::Column(c.reference), Operand::Value(typed_literal_for(c.attr, &lit, op)?)),
+                (Raw::Literal(lit), Raw::Column(c)) => (Operand::Value(typed_literal_for(c.attr, &lit, op)?), Operand::Column(c.reference)),
                 (Raw::Literal(_), Raw::Literal(_)) => return Err(bad("A comparison needs at least one property.")),
             };
             Ok(Predicate::Compare { left, op, right })

@@ -87,7 +87,13 @@ pub fn resolve<'m>(scope: &Scope<'m>, entity: &'m EntityDef, name: &str, args: &
     let Literal::String(property) = p.require("PropertyName")? else {
         return Err(bad("PropertyName must be a string literal."));
     };
-    let path: Vec<String> = property.split('/').map(str::to_string).collect();
+    let mut path: Vec<String> = property.split('/').map(str::to_string).collect();
+    // The documented form names a lookup by its logical name (PropertyName='ownerid').
+    if let [name] = path.as_slice() {
+        if entity.property(name).is_none() && entity.attribute(name).is_some_and(|a| a.kind.is_lookup()) {
+            path = vec![format!("_{name}_value")];
+        }
+    }
     let c = column(scope, entity, &path)?;
     let now = scope.now;
     let fiscal = scope.fiscal_start_month;

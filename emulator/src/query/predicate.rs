@@ -174,53 +174,90 @@ pub fn compare(left: &SortKey, op: CmpOp, right: &SortKey) -> bool {
 impl Predicate {
     /// Whether `record` satisfies the predicate.
     pub fn matches(&self, state: &State, entity: &str, record: &Record) -> bool {
+        self.eval(state, entity, record) == Some(true)
+    }
+
+    /// SQL three-valued logic: `None` is UNKNOWN, which a comparison involving null yields.
+    /// `not` of UNKNOWN stays UNKNOWN, so `not (x eq 1)` excludes nulls as `x ne 1` does.
+    fn eval(&self, state: &State, entity: &str, record: &Record) -> Option<bool> {
         match self {
-            Predicate::Const(b) => *b,
-            Predicate::And(ps) => ps.iter().all(|p| p.matches(state, entity, record)),
-            Predicate::Or(ps) => ps.iter().any(|p| p.matches(state, entity, record)),
-            Predicate::Not(p) => !p.matches(state, entity, record),
+            Predicate::Const(b) => Some(*b),
+            Predicate::And(ps) => {
+                let mut unknown = false;
+                for p in ps {
+                    match p.eval(state, entity, record) {
+                        Some(false) => return Some(false),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                if unknown { None } else { Some(true) }
+            }
+            Predicate::Or(ps) => {
+                let mut unknown = false;
+                for p in ps {
+                    match p.eval(state, entity, record) {
+                        Some(true) => return Some(true),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                if unknown { None } else { Some(false) }
+            }
+            Predicate::Not(p) => p.eval(state, entity, record).map(|b| !b),
             Predicate::Compare { left, op, right } => {
                 let l = operand_value(state, record, left);
                 let r = operand_value(state, record, right);
                 match (op, l, r) {
-                    // `x ne null` (a literal null) is IS NOT NULL.
-                    (CmpOp::Ne, l, Value::Null) if matches!(right, Operand::Value(Value::Null)) => !l.is_null(),
+                    // `x eq null` / `x ne null` (a literal null) are IS NULL / IS NOT NULL.
+                    (CmpOp::Eq, l, Value::Null) if is_null_literal(right) => Some(l.is_null()),
+                    (CmpOp::Ne, l, Value::Null) if is_null_literal(right) => Some(!l.is_null()),
+                    (CmpOp::Eq, Value::Null, r) if is_null_literal(left) => Some(r.is_null()),
+                    (CmpOp::Ne, Value::Null, r) if is_null_literal(left) => Some(!r.is_null()),
+                    (_, Value::Null, _) | (_, _, Value::Null) => None,
                     // The common case, text against text, compares without allocating.
-                    (op, Value::String(a), Value::String(b)) => ordering_matches(cmp_case_insensitive(a, b), *op),
-                    _ => compare(&SortKey::of(l), *op, &SortKey::of(r)),
+                    (op, Value::String(a), Value::String(b)) => Some(ordering_matches(cmp_case_insensitive(a, b), *op)),
+                    _ => Some(compare(&SortKey::of(l), *op, &SortKey::of(r))),
                 }
             }
             Predicate::Like { column, pattern } => match column.read(state, record) {
-                Value::String(s) => like(s, pattern),
-                _ => false,
+                Value::String(s) => Some(like(s, pattern)),
+                _ => None,
             },
             Predicate::In { column, values } => {
                 let key = SortKey::of(column.read(state, record));
-                key != SortKey::Null && values.iter().any(|v| key.cmp_key(v).is_eq())
+                if key == SortKey::Null {
+                    return None;
+                }
+                Some(values.iter().any(|v| key.cmp_key(v).is_eq()))
             }
             Predicate::Lambda { related, all, predicate } => {
                 let (table, ids) = related_ids(state, related, record.id);
                 let mut rows = ids.into_iter().filter_map(|id| state.get(&table, id));
-                match (all, predicate) {
+                Some(match (all, predicate) {
                     (false, None) => rows.next().is_some(),
                     (false, Some(p)) => rows.any(|r| p.matches(state, &table, r)),
                     (true, None) => true,
                     (true, Some(p)) => rows.all(|r| p.matches(state, &table, r)),
-                }
+                })
             }
-            Predicate::IdIn(ids) => ids.contains(&record.id),
+            Predicate::IdIn(ids) => Some(ids.contains(&record.id)),
             Predicate::Hierarchy { parent_attribute, anchor, direction, or_equal } => {
                 if record.id == *anchor {
-                    return *or_equal;
+                    return Some(*or_equal);
                 }
                 let (start, target) = match direction {
                     Hierarchy::Under => (record.id, *anchor),
                     Hierarchy::Above => (*anchor, record.id),
                 };
-                ancestors(state, entity, parent_attribute, start).contains(&target)
+                Some(ancestors(state, entity, parent_attribute, start).contains(&target))
             }
         }
     }
+}
+
+fn is_null_literal(operand: &Operand) -> bool {
+    matches!(operand, Operand::Value(Value::Null))
 }
 
 fn operand_value<'a>(state: &'a State, record: &'a Record, operand: &'a Operand) -> &'a Value {

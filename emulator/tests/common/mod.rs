@@ -227,3 +227,60 @@ impl Server {
         format!("http://{host}/api/data/v9.2/")
     }
 }
+
+// ---- Query-engine helpers (query_filter, query_functions, query_orderby_top_count, query_paging). ----
+
+/// Percent-encodes a query option value so it survives the URL: everything but
+/// unreserved characters and `' ( ) , / : @ $ * !` is escaped (so `%`, `[`, `]`,
+/// space, `"`, `&`, `#` and `+` are).
+pub fn enc(value: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const SET: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')')
+        .remove(b',')
+        .remove(b'/')
+        .remove(b':')
+        .remove(b'@')
+        .remove(b'$')
+        .remove(b'*')
+        .remove(b'!');
+    utf8_percent_encode(value, SET).to_string()
+}
+
+/// The `field` of every row in a collection response's `value`, in order (`null` → "<null>").
+#[track_caller]
+pub fn column_of(r: &Resp, field: &str) -> Vec<String> {
+    r.json["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no value array: {}", r.text))
+        .iter()
+        .map(|row| match &row[field] {
+            Value::String(s) => s.clone(),
+            Value::Null => "<null>".to_string(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+impl Server {
+    /// GETs `path`, asserts 200 and the JSON content type, and returns the response.
+    pub async fn get_ok(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let r = self.get_with(path, headers).await;
+        assert_eq!(r.status, StatusCode::OK, "GET {path}: {}", r.text);
+        assert_eq!(r.header("content-type"), Some(JSON_MINIMAL), "GET {path}");
+        r
+    }
+
+    /// `GET {set}?$select={field}&$filter={filter}&$orderby={field}` (the filter encoded
+    /// here), asserting 200; returns the values of `field` in order.
+    pub async fn pluck(&self, set: &str, field: &str, filter: &str) -> Vec<String> {
+        let r = self.get_ok(&format!("{set}?$select={field}&$filter={}&$orderby={field}", enc(filter)), &[]).await;
+        column_of(&r, field)
+    }
+}

@@ -31,6 +31,8 @@ pub struct WriteContext<'a> {
     pub caller: Uuid,
     /// The request's timestamp, shared by every record it writes.
     pub now: OffsetDateTime,
+    /// Loading fixtures: the org's own data may set columns clients can't (isdefault, …).
+    pub seeding: bool,
 }
 
 /// Whether a field is being applied to a new record or an existing one.
@@ -79,7 +81,7 @@ fn apply_fields(
                     Mode::Update => attr.valid_for_update,
                 };
                 // Read-only columns in a body are ignored, as the service does.
-                if writable || (mode == Mode::Create && attribute == entity.primary_id) {
+                if writable || w.seeding || (mode == Mode::Create && attribute == entity.primary_id) {
                     attrs.insert(attribute, value);
                 }
             }
