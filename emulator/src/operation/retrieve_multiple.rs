@@ -82,6 +82,15 @@ fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: 
 fn aggregate_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>, text: &str) -> Result<Reply> {
     let scope = ctx.scope(state);
     let apply = crate::query::aggregate::resolve(&scope, &entity, text)?;
+    if let Some(orderby) = &ctx.query.orderby {
+        for item in odata_parser::parse_orderby(orderby)? {
+            if let odata_parser::ast::OrderByExpr::Member(m) = &item.expr {
+                if m.segments.len() == 1 && apply.is_alias(&m.segments[0]) {
+                    return Err(Error::new(crate::error::Code::BadRequest, "The query node SingleValueOpenPropertyAccess is not supported"));
+                }
+            }
+        }
+    }
     let plan = QueryPlan::from_options(&scope, entity.clone(), &ctx.query, None, base)?;
     let rows: Vec<&Arc<Record>> = state
         .table(&entity.logical_name)

@@ -121,6 +121,11 @@ fn numeric(v: &Value) -> Option<Decimal> {
 }
 
 impl Apply<'_> {
+    /// Whether `name` is one of the aggregate aliases (`$orderby` can't use them in Dataverse).
+    pub fn is_alias(&self, name: &str) -> bool {
+        self.measures.iter().any(|m| m.alias == name)
+    }
+
     /// Runs the aggregation over the rows that matched the query's `$filter`.
     pub fn run(&self, state: &State, entity: &str, rows: &[&Arc<Record>]) -> Result<Vec<Json>> {
         let rows: Vec<&Arc<Record>> = rows.iter().copied().filter(|r| self.filters.iter().all(|f| f.matches(state, entity, r))).collect();
