@@ -163,6 +163,8 @@ pub struct AttributeDef {
     pub default_value: Option<serde_json::Value>,
     /// Not an OData property: a `…name`/`…yominame`/`…type` companion of a lookup, or a party list.
     pub hidden: bool,
+    /// The JSON property name, computed once at load (see [`AttributeDef::property_name`]).
+    pub property: String,
 }
 
 impl AttributeDef {
@@ -172,12 +174,8 @@ impl AttributeDef {
     }
 
     /// The JSON property name: `_primarycontactid_value` for lookups, the logical name otherwise.
-    pub fn property_name(&self) -> String {
-        if self.kind.is_lookup() {
-            format!("_{}_value", self.logical_name)
-        } else {
-            self.logical_name.clone()
-        }
+    pub fn property_name(&self) -> &str {
+        &self.property
     }
 
     /// The label of an option value, if it exists.

@@ -230,6 +230,7 @@ fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
     });
     AttributeDef {
         hidden: is_lookup_companion(&a.logical_name, kind, lookups),
+        property: if kind.is_lookup() { format!("_{}_value", a.logical_name) } else { a.logical_name.clone() },
         logical_name: a.logical_name,
         schema_name: a.schema_name,
         kind,

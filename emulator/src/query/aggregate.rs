@@ -50,7 +50,7 @@ pub fn resolve<'m>(scope: &Scope<'m>, entity: &'m EntityDef, text: &str) -> Resu
                 for p in properties {
                     let c = column(scope, entity, &p.segments)?;
                     let name = if c.reference.hops.is_empty() {
-                        c.attr.property_name()
+                        c.attr.property_name().to_string()
                     } else {
                         let table = last_table(scope, entity, &p.segments).unwrap_or_default();
                         format!("{table}_{}", c.attr.logical_name)

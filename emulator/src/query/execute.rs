@@ -23,9 +23,16 @@ pub struct Page {
     pub next: Option<String>,
 }
 
-/// Rows that can match, using the primary key or an alternate key instead of a scan when
-/// the predicate pins one.
-fn candidates<'s>(plan: &QueryPlan, state: &'s State) -> Vec<&'s Arc<Record>> {
+/// Rows that can match, using the primary key, an alternate key or a column index instead
+/// of a scan when the predicate pins one. The flag says the rows match the whole predicate
+/// already (it was that one equality), so they need no second evaluation.
+fn candidates<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record>>, bool) {
+    let rows = candidate_rows(plan, state);
+    let exact = rows.1 && matches!(plan.predicate, Predicate::Compare { .. });
+    (rows.0, exact)
+}
+
+fn candidate_rows<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record>>, bool) {
     let entity = &plan.entity;
     let conjuncts: Vec<&Predicate> = match &plan.predicate {
         Predicate::And(ps) => ps.iter().collect(),
@@ -38,7 +45,7 @@ fn candidates<'s>(plan: &QueryPlan, state: &'s State) -> Vec<&'s Arc<Record>> {
         })
     };
     if let Some(Value::Guid(id)) = equal(&entity.primary_id) {
-        return state.get(&entity.logical_name, id).into_iter().collect();
+        return (state.get(&entity.logical_name, id).into_iter().collect(), false);
     }
     for key in &entity.keys {
         let values: Option<Vec<Value>> = key.attributes.iter().map(|a| equal(a)).collect();
@@ -52,23 +59,43 @@ fn candidates<'s>(plan: &QueryPlan, state: &'s State) -> Vec<&'s Arc<Record>> {
                 })
                 .collect();
             if let Some(id) = state.find_by_key(&entity.logical_name, &key.logical_name, &values) {
-                return state.get(&entity.logical_name, id).into_iter().collect();
+                return (state.get(&entity.logical_name, id).into_iter().collect(), false);
             }
             if values.iter().all(|v| matches!(v, Value::String(_) | Value::Guid(_))) {
-                return Vec::new();
+                return (Vec::new(), false);
             }
         }
     }
-    state.table(&entity.logical_name).map(|t| t.rows().collect()).unwrap_or_default()
+    let Some(table) = state.table(&entity.logical_name) else { return (Vec::new(), false) };
+    // Any other equality on a column whose values key exactly: use (or build) its index.
+    for p in &conjuncts {
+        let Predicate::Compare { left: Operand::Column(c), op: CmpOp::Eq, right: Operand::Value(v) } = p else { continue };
+        if !c.hops.is_empty() || v.is_null() {
+            continue;
+        }
+        let Some(attr) = entity.attribute(&c.attribute) else { continue };
+        use crate::metadata::AttributeType as T;
+        let exact = matches!(
+            attr.kind,
+            T::String | T::Memo | T::EntityName | T::Integer | T::BigInt | T::Picklist | T::State | T::Status | T::Boolean | T::Uniqueidentifier | T::Lookup | T::Customer | T::Owner
+        );
+        let key = match v {
+            Value::Decimal(d) => Some(d.normalize().to_string()),
+            other => other.key_text(),
+        };
+        if let (true, Some(key)) = (exact, key) {
+            let rows = table.equal(&c.attribute, &key).into_iter().filter_map(|id| state.get(&entity.logical_name, id)).collect();
+            return (rows, true);
+        }
+    }
+    (table.rows().collect(), false)
 }
 
 /// Runs the plan.
 pub fn execute(plan: &QueryPlan, metadata: &Metadata, state: &State) -> Page {
     let entity = &plan.entity;
-    let matched: Vec<&Arc<Record>> = candidates(plan, state)
-        .into_iter()
-        .filter(|r| plan.predicate.matches(state, &entity.logical_name, r))
-        .collect();
+    let (rows, exact) = candidates(plan, state);
+    let matched: Vec<&Arc<Record>> = if exact { rows } else { rows.into_iter().filter(|r| plan.predicate.matches(state, &entity.logical_name, r)).collect() };
     let total = matched.len();
     let specs: &[SortSpec] = &plan.order;
     let mut keyed: Vec<(Vec<SortKey>, Uuid, &Arc<Record>)> = matched

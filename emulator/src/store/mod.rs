@@ -9,6 +9,7 @@
 //! held across an `.await`: store operations are synchronous.
 
 mod compare;
+mod index;
 mod record;
 mod value;
 
@@ -31,6 +32,8 @@ pub struct Table {
     key_defs: Vec<KeyDef>,
     /// key name → canonical key text → record id.
     key_index: HashMap<String, HashMap<String, Uuid>>,
+    /// Equality indexes on other columns, built on first use.
+    columns: index::ColumnIndexes,
 }
 
 impl Table {
@@ -40,6 +43,7 @@ impl Table {
     }
 
     fn unindex(&mut self, record: &Record) {
+        self.columns.remove(record);
         for def in &self.key_defs {
             if let Some(text) = Self::key_text(def, record) {
                 let index = self.key_index.entry(def.logical_name.clone()).or_default();
@@ -51,6 +55,7 @@ impl Table {
     }
 
     fn index(&mut self, record: &Record) {
+        self.columns.insert(record);
         for def in &self.key_defs {
             if let Some(text) = Self::key_text(def, record) {
                 self.key_index.entry(def.logical_name.clone()).or_default().insert(text, record.id);
@@ -65,6 +70,12 @@ impl Table {
                 .and_then(|t| self.key_index.get(&def.logical_name).and_then(|i| i.get(&t)))
                 .is_some_and(|owner| *owner != record.id)
         })
+    }
+
+    /// Ids of the rows whose `column` equals a value with key text `key`
+    /// ([`Value::key_text`]), from an index built on first use instead of a scan.
+    pub fn equal(&self, column: &str, key: &str) -> Vec<Uuid> {
+        self.columns.lookup(self.rows.values(), column, key)
     }
 
     /// Rows in no particular order.

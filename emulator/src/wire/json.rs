@@ -101,7 +101,7 @@ impl Renderer<'_> {
                 out.insert(format!("{name}@{FORMATTED_VALUE}"), Json::String(f));
             }
         }
-        out.insert(name, value_json(attr, value));
+        out.insert(name.to_string(), value_json(attr, value));
     }
 
     /// Renders a record. `select` holds property names already validated against the
