@@ -21,6 +21,11 @@
 //! - Every response status is checked; an unexpected one aborts the bench, so a figure is
 //!   never the speed of answering errors.
 
+
+/// The same allocator as the `dataverse-emulator` binary, so the figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -26,6 +26,11 @@
 //!   lookup or an alternate-key filter that does not scan the table takes the same time at
 //!   both sizes.
 
+
+/// The same allocator as the `dataverse-emulator` binary, so the figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
