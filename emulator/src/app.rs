@@ -10,6 +10,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
+use crate::operation::access::Access;
 use crate::operation::Ctx;
 use crate::org::{Org, Orgs};
 use crate::route;
@@ -63,43 +64,53 @@ impl App {
     }
 
     fn dispatch(&self, req: &Request<Bytes>) -> Result<Reply> {
-        let path = req.uri().path();
-        let rest = path.strip_prefix("/api/data/").ok_or_else(|| Error::segment_not_found(path.trim_start_matches('/')))?;
-        let (version, rel) = rest.split_once('/').unwrap_or((rest, ""));
-        if !VERSIONS.contains(&version) {
-            return Err(Error::segment_not_found(version));
-        }
-        let host = req
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-            .or_else(|| req.uri().authority().map(|a| a.to_string()))
-            .unwrap_or_else(|| "localhost".to_string());
+        let host = request_host(req);
         let org = self.inner.orgs.resolve(Some(&host)).ok_or_else(|| Error::segment_not_found(&host))?;
-        let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
-        let root = format!("{scheme}://{host}/api/data/{version}/");
-        let decoded = percent_decode_str(rel)
-            .decode_utf8()
-            .map_err(|_| Error::new(Code::BadRequest, "The request URI is not valid UTF-8 after percent-decoding."))?;
-        let resource = odata_parser::parse_resource_path(&decoded)?;
-        let query = odata_parser::parse_query(req.uri().query().unwrap_or(""))?;
-        let url = format!("{root}{decoded}");
-        let raw_query = req.uri().query().unwrap_or("").to_string();
-        let raw_path = rel.to_string();
-        let operation = route::route(req.method(), &resource, &org.metadata, &url)?;
-        let ctx = Ctx {
-            org: &org,
-            method: req.method(),
-            headers: req.headers(),
-            body: req.body(),
-            root,
-            query,
-            raw_query,
-            raw_path,
-            prefs: Preferences::from_headers(req.headers()),
-            caller: org.settings.caller_id,
-        };
-        operation.apply(&ctx)
+        execute(&org, req, Access::Store(&org.store))
     }
+}
+
+/// The host the client addressed: the `Host` header, else the URI's authority.
+fn request_host(req: &Request<Bytes>) -> String {
+    req.headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// Runs one request against an org: parse the URL, route, apply. `$batch` calls this for
+/// each of its parts, with the changeset's transaction as `access`.
+pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>) -> Result<Reply> {
+    let path = req.uri().path();
+    let rest = path.strip_prefix("/api/data/").ok_or_else(|| Error::segment_not_found(path.trim_start_matches('/')))?;
+    let (version, rel) = rest.split_once('/').unwrap_or((rest, ""));
+    if !VERSIONS.contains(&version) {
+        return Err(Error::segment_not_found(version));
+    }
+    let host = request_host(req);
+    let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
+    let root = format!("{scheme}://{host}/api/data/{version}/");
+    let decoded = percent_decode_str(rel)
+        .decode_utf8()
+        .map_err(|_| Error::new(Code::BadRequest, "The request URI is not valid UTF-8 after percent-decoding."))?;
+    let resource = odata_parser::parse_resource_path(&decoded)?;
+    let query = odata_parser::parse_query(req.uri().query().unwrap_or(""))?;
+    let url = format!("{root}{decoded}");
+    let operation = route::route(req.method(), &resource, &org.metadata, &url)?;
+    let ctx = Ctx {
+        org,
+        access,
+        method: req.method(),
+        headers: req.headers(),
+        body: req.body(),
+        root,
+        query,
+        raw_query: req.uri().query().unwrap_or("").to_string(),
+        raw_path: rel.to_string(),
+        prefs: Preferences::from_headers(req.headers()),
+        caller: org.settings.caller_id,
+    };
+    operation.apply(&ctx)
 }

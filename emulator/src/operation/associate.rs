@@ -13,9 +13,9 @@ use crate::wire::response::Reply;
 use super::target::{self, Locator};
 use super::{existing, retrieve_multiple, write, Ctx};
 
-pub(super) fn get_ref(ctx: &Ctx<'_>, record: &RecordPath, nav: &str) -> Result<Reply> {
+pub(super) fn get_ref(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str) -> Result<Reply> {
     let metadata = ctx.org.metadata.clone();
-    let state = ctx.org.store.read();
+    let state = ctx.access.read();
     let row = existing(&state, record)?;
     match record.entity.navigation(&metadata, nav).ok_or_else(|| Error::segment_not_found(nav))? {
         Navigation::Single(single) => {
@@ -36,7 +36,7 @@ pub(super) fn get_ref(ctx: &Ctx<'_>, record: &RecordPath, nav: &str) -> Result<R
 }
 
 /// Reads `{"@odata.id": "<url>"}` from the body.
-fn body_reference(ctx: &Ctx<'_>, set: &str) -> Result<Locator> {
+fn body_reference(ctx: &Ctx<'_, '_>, set: &str) -> Result<Locator> {
     let body: Json = serde_json::from_slice(ctx.body)
         .map_err(|_| Error::payload(set, "Microsoft.OData.ODataException: Invalid JSON. A token was not recognized in the JSON content."))?;
     let url = body
@@ -46,17 +46,17 @@ fn body_reference(ctx: &Ctx<'_>, set: &str) -> Result<Locator> {
     target::locator_from_url(&ctx.org.metadata, url)
 }
 
-pub(super) fn associate(ctx: &Ctx<'_>, record: &RecordPath, nav: &str) -> Result<Reply> {
+pub(super) fn associate(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str) -> Result<Reply> {
     let related = body_reference(ctx, &record.entity.entity_set_name)?;
     let w = ctx.writer();
-    ctx.org.store.write(|tx| {
+    ctx.access.write(|tx| {
         let row = existing(tx.state(), record)?;
         write::associate(tx, &w, &record.entity, row.id, nav, &related)
     })?;
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
-pub(super) fn disassociate(ctx: &Ctx<'_>, record: &RecordPath, nav: &str, related: Option<&Parens>) -> Result<Reply> {
+pub(super) fn disassociate(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str, related: Option<&Parens>) -> Result<Reply> {
     let metadata = ctx.org.metadata.clone();
     let nav_def = record.entity.navigation(&metadata, nav).ok_or_else(|| Error::segment_not_found(nav))?;
     let related_table = match &nav_def {
@@ -78,7 +78,7 @@ pub(super) fn disassociate(ctx: &Ctx<'_>, record: &RecordPath, nav: &str, relate
         _ => None,
     };
     let w = ctx.writer();
-    ctx.org.store.write(|tx| {
+    ctx.access.write(|tx| {
         let row = existing(tx.state(), record)?;
         write::disassociate(tx, &w, &record.entity, row.id, nav, locator.as_ref())
     })?;

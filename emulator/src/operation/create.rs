@@ -10,11 +10,11 @@ use crate::wire::response::Reply;
 
 use super::{write, Ctx};
 
-pub(super) fn apply(ctx: &Ctx<'_>, entity: &EntityDef) -> Result<Reply> {
+pub(super) fn apply(ctx: &Ctx<'_, '_>, entity: &EntityDef) -> Result<Reply> {
     let select = ctx.select(entity)?;
     let input = input::decode_entity(&ctx.org.metadata, entity, ctx.body)?;
     let w = ctx.writer();
-    let record = ctx.org.store.write(|tx| write::create(tx, &w, entity, None, input))?;
+    let record = ctx.access.write(|tx| write::create(tx, &w, entity, None, input))?;
     let entity_id = ctx.entity_id(entity, record.id);
     if !ctx.prefs.return_representation {
         return Ok(Reply::empty(StatusCode::NO_CONTENT).header("odata-entityid", entity_id));

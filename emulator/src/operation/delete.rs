@@ -10,12 +10,12 @@ use crate::wire::response::Reply;
 use super::target::{self, Locator};
 use super::{write, Ctx};
 
-pub(super) fn apply(ctx: &Ctx<'_>, record: &RecordPath) -> Result<Reply> {
+pub(super) fn apply(ctx: &Ctx<'_, '_>, record: &RecordPath) -> Result<Reply> {
     let entity = &record.entity;
     let if_match = headers::condition(ctx.headers, "if-match")?;
     let locator = Locator { entity: entity.logical_name.clone(), key: record.key.clone() };
     let w = ctx.writer();
-    ctx.org.store.write(|tx| {
+    ctx.access.write(|tx| {
         let current = target::resolve(tx.state(), &locator)
             .and_then(|id| tx.state().get(&entity.logical_name, id).cloned())
             .ok_or_else(|| target::not_found(&locator))?;

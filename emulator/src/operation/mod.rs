@@ -2,6 +2,7 @@
 //! [`Operation::apply`] runs it against the org with the request's [`Ctx`] and returns
 //! the reply. Operations don't touch hyper types beyond headers and body bytes.
 
+pub mod access;
 mod associate;
 mod create;
 mod delete;
@@ -128,9 +129,11 @@ pub enum Operation {
 }
 
 /// What an operation knows about its request.
-pub struct Ctx<'a> {
+pub struct Ctx<'a, 't> {
     /// The org addressed.
     pub org: &'a Org,
+    /// The org's store, or the open transaction of the changeset this request belongs to.
+    pub access: access::Access<'a, 't>,
     /// HTTP method.
     pub method: &'a Method,
     /// Request headers.
@@ -151,7 +154,7 @@ pub struct Ctx<'a> {
     pub caller: Uuid,
 }
 
-impl Ctx<'_> {
+impl Ctx<'_, '_> {
     /// The write context for this request.
     pub fn writer(&self) -> write::WriteContext<'_> {
         write::WriteContext { org: self.org, caller: self.caller, now: self.org.clock.now(), seeding: false }
@@ -257,7 +260,7 @@ impl Ctx<'_> {
 
 impl Operation {
     /// Runs the operation.
-    pub fn apply(self, ctx: &Ctx<'_>) -> Result<Reply> {
+    pub fn apply(self, ctx: &Ctx<'_, '_>) -> Result<Reply> {
         match self {
             Operation::ServiceDocument => service_document::apply(ctx),
             Operation::WhoAmI => who_am_i::apply(ctx),

@@ -13,10 +13,10 @@ use crate::wire::response::Reply;
 
 use super::{existing, write, Ctx};
 
-pub(super) fn get(ctx: &Ctx<'_>, record: &RecordPath, attribute: &str, raw: bool) -> Result<Reply> {
+pub(super) fn get(ctx: &Ctx<'_, '_>, record: &RecordPath, attribute: &str, raw: bool) -> Result<Reply> {
     let entity = &record.entity;
     let attr = entity.attribute(attribute).ok_or_else(|| Error::property_not_found(&entity.logical_name, attribute))?;
-    let row = existing(&ctx.org.store.read(), record)?;
+    let row = existing(&ctx.access.read(), record)?;
     let value = row.get(attribute);
     if value.is_null() {
         return Ok(Reply::empty(StatusCode::NO_CONTENT));
@@ -33,10 +33,10 @@ pub(super) fn get(ctx: &Ctx<'_>, record: &RecordPath, attribute: &str, raw: bool
     Ok(Reply::json(StatusCode::OK, &serde_json::json!({ "@odata.context": context, "value": json })))
 }
 
-fn set(ctx: &Ctx<'_>, record: &RecordPath, attribute: &str, value: Value) -> Result<Reply> {
+fn set(ctx: &Ctx<'_, '_>, record: &RecordPath, attribute: &str, value: Value) -> Result<Reply> {
     let entity = &record.entity;
     let w = ctx.writer();
-    ctx.org.store.write(|tx| {
+    ctx.access.write(|tx| {
         let current = existing(tx.state(), record)?;
         let input = EntityInput { fields: vec![Field::Value { attribute: attribute.to_string(), value }] };
         write::update(tx, &w, entity, &current, input)
@@ -44,7 +44,7 @@ fn set(ctx: &Ctx<'_>, record: &RecordPath, attribute: &str, value: Value) -> Res
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
-pub(super) fn put(ctx: &Ctx<'_>, record: &RecordPath, attribute: &str) -> Result<Reply> {
+pub(super) fn put(ctx: &Ctx<'_, '_>, record: &RecordPath, attribute: &str) -> Result<Reply> {
     let entity = &record.entity;
     let set_name = &entity.entity_set_name;
     let attr = entity.attribute(attribute).ok_or_else(|| Error::property_not_found(&entity.logical_name, attribute))?;
@@ -60,7 +60,7 @@ pub(super) fn put(ctx: &Ctx<'_>, record: &RecordPath, attribute: &str) -> Result
     set(ctx, record, attribute, value)
 }
 
-pub(super) fn delete(ctx: &Ctx<'_>, record: &RecordPath, attribute: &str) -> Result<Reply> {
+pub(super) fn delete(ctx: &Ctx<'_, '_>, record: &RecordPath, attribute: &str) -> Result<Reply> {
     let entity = &record.entity;
     let attr = entity.attribute(attribute).ok_or_else(|| Error::property_not_found(&entity.logical_name, attribute))?;
     if attr.kind.is_lookup() {

@@ -24,7 +24,7 @@ const TOTAL_RECORD_COUNT_LIMIT_EXCEEDED: &str = "Microsoft.Dynamics.CRM.totalrec
 
 /// The query string for the next page: the request's own options, without `$skiptoken`
 /// and `$count` (as the service drops them), plus the new token.
-fn next_link(ctx: &Ctx<'_>, token: &str) -> String {
+fn next_link(ctx: &Ctx<'_, '_>, token: &str) -> String {
     let kept: Vec<&str> = ctx
         .raw_query
         .split('&')
@@ -42,7 +42,7 @@ fn next_link(ctx: &Ctx<'_>, token: &str) -> String {
     format!("{}{}?{query}$skiptoken={token}", ctx.root, ctx.raw_path)
 }
 
-fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>) -> Result<Reply> {
+fn collection_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
     if let Some(text) = &ctx.query.apply {
         return aggregate_reply(ctx, entity, state, base, text);
@@ -79,7 +79,7 @@ fn collection_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: 
 }
 
 /// `$apply`: aggregates over the rows `$filter` matches; the context is the bare set.
-fn aggregate_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>, text: &str) -> Result<Reply> {
+fn aggregate_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>, text: &str) -> Result<Reply> {
     let scope = ctx.scope(state);
     let apply = crate::query::aggregate::resolve(&scope, &entity, text)?;
     if let Some(orderby) = &ctx.query.orderby {
@@ -103,24 +103,24 @@ fn aggregate_reply(ctx: &Ctx<'_>, entity: Arc<EntityDef>, state: &State, base: O
     Ok(Reply::json(StatusCode::OK, &body))
 }
 
-pub(super) fn apply(ctx: &Ctx<'_>, entity: &Arc<EntityDef>) -> Result<Reply> {
-    let state = ctx.org.store.read();
+pub(super) fn apply(ctx: &Ctx<'_, '_>, entity: &Arc<EntityDef>) -> Result<Reply> {
+    let state = ctx.access.read();
     collection_reply(ctx, entity.clone(), &state, None)
 }
 
 /// `GET /accounts/$count`: a bare number, `text/plain`, capped at 5000 as the service does.
-pub(super) fn count(ctx: &Ctx<'_>, entity: &Arc<EntityDef>) -> Result<Reply> {
+pub(super) fn count(ctx: &Ctx<'_, '_>, entity: &Arc<EntityDef>) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
-    let state = ctx.org.store.read();
+    let state = ctx.access.read();
     let plan = QueryPlan::from_options(&ctx.scope(&state), entity.clone(), &ctx.query, None, None)?;
     let n = execute(&QueryPlan { top: None, page_size: usize::MAX, ..plan }, &ctx.org.metadata, &state).total;
     Ok(Reply::text(StatusCode::OK, n.min(MAX_PAGE).to_string()))
 }
 
 /// `GET /accounts(id)/contact_customer_accounts/$count`: a bare number, like `/$count`.
-pub(super) fn count_related(ctx: &Ctx<'_>, record: &crate::route::RecordPath, nav: &str) -> Result<Reply> {
+pub(super) fn count_related(ctx: &Ctx<'_, '_>, record: &crate::route::RecordPath, nav: &str) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
-    let state = ctx.org.store.read();
+    let state = ctx.access.read();
     let row = super::existing(&state, record)?;
     let (_, ids) = related_ids(&state, &ctx.org.metadata, &record.entity, &row, nav)?;
     Ok(Reply::text(StatusCode::OK, ids.len().min(MAX_PAGE).to_string()))
@@ -144,9 +144,9 @@ pub(super) fn related_ids(state: &State, metadata: &Metadata, entity: &EntityDef
 }
 
 /// `GET /phonecalls(id)/phonecall_activity_parties`, with the collection's query options.
-pub(super) fn related_collection(ctx: &Ctx<'_>, entity: &EntityDef, row: &Record, nav: &str) -> Result<Reply> {
+pub(super) fn related_collection(ctx: &Ctx<'_, '_>, entity: &EntityDef, row: &Record, nav: &str) -> Result<Reply> {
     let metadata = ctx.org.metadata.clone();
-    let state = ctx.org.store.read();
+    let state = ctx.access.read();
     let (child, ids) = related_ids(&state, &metadata, entity, row, nav)?;
     let child_def = metadata.entity(&child).ok_or_else(|| Error::internal("related table"))?.clone();
     let base = Predicate::IdIn(ids.into_iter().collect::<HashSet<_>>());

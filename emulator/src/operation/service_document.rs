@@ -8,7 +8,7 @@ use crate::wire::response::Reply;
 
 use super::Ctx;
 
-pub(super) fn apply(ctx: &Ctx<'_>) -> Result<Reply> {
+pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
     let mut sets: Vec<&str> = ctx.org.metadata.entities().map(|e| e.entity_set_name.as_str()).collect();
     sets.sort_unstable();
     let value: Vec<_> = sets.into_iter().map(|s| json!({ "name": s, "kind": "EntitySet", "url": s })).collect();

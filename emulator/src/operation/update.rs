@@ -21,7 +21,7 @@ use crate::wire::response::Reply;
 use super::target::{self, Key, Locator};
 use super::{write, Ctx};
 
-pub(super) fn apply(ctx: &Ctx<'_>, record: &RecordPath) -> Result<Reply> {
+pub(super) fn apply(ctx: &Ctx<'_, '_>, record: &RecordPath) -> Result<Reply> {
     let entity = &record.entity;
     let select = ctx.select(entity)?;
     let if_match = headers::condition(ctx.headers, "if-match")?;
@@ -29,7 +29,7 @@ pub(super) fn apply(ctx: &Ctx<'_>, record: &RecordPath) -> Result<Reply> {
     let input = input::decode_entity(&ctx.org.metadata, entity, ctx.body)?;
     let locator = Locator { entity: entity.logical_name.clone(), key: record.key.clone() };
     let w = ctx.writer();
-    let (row, created) = ctx.org.store.write(|tx| {
+    let (row, created) = ctx.access.write(|tx| {
         let current = target::resolve(tx.state(), &locator).and_then(|id| tx.state().get(&entity.logical_name, id).cloned());
         match current {
             Some(current) => {

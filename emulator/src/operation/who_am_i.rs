@@ -9,9 +9,9 @@ use crate::wire::response::Reply;
 
 use super::Ctx;
 
-pub(super) fn apply(ctx: &Ctx<'_>) -> Result<Reply> {
+pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
     let s = &ctx.org.settings;
-    let business_unit = match ctx.org.store.read().get("systemuser", ctx.caller).map(|u| u.get("businessunitid").clone()) {
+    let business_unit = match ctx.access.read().get("systemuser", ctx.caller).map(|u| u.get("businessunitid").clone()) {
         Some(Value::Lookup(r)) => r.id,
         _ => s.business_unit_id,
     };
