@@ -41,10 +41,12 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
                 format!("No HTTP resource was found that matches the request URI '{url}'."),
             )),
         },
-        [Metadata, ..] | [Batch, ..] => Err(Error::new(
-            crate::error::Code::NotSupported,
-            format!("'{}' is not emulated yet.", if matches!(segs[0], Metadata) { "$metadata" } else { "$batch" }),
-        )),
+        [Batch] => match *method {
+            Method::POST => Ok(Operation::Batch),
+            _ => Err(not_allowed()),
+        },
+        [Metadata, ..] => Err(Error::new(crate::error::Code::NotSupported, "'$metadata' is not emulated yet.")),
+        [Batch, ..] => Err(Error::segment_not_found("$batch")),
         [Identifier { name, parens: None }] => {
             let entity = entity_set(metadata, name)?;
             match *method {

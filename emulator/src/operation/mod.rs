@@ -4,6 +4,7 @@
 
 pub mod access;
 mod associate;
+mod batch;
 mod create;
 mod delete;
 mod property;
@@ -36,6 +37,8 @@ pub enum Operation {
     ServiceDocument,
     /// `GET WhoAmI`
     WhoAmI,
+    /// `POST $batch`
+    Batch,
     /// `POST /accounts`
     Create {
         /// The table.
@@ -264,6 +267,7 @@ impl Operation {
         match self {
             Operation::ServiceDocument => service_document::apply(ctx),
             Operation::WhoAmI => who_am_i::apply(ctx),
+            Operation::Batch => batch::apply(ctx),
             Operation::Create { entity } => create::apply(ctx, &entity),
             Operation::RetrieveMultiple { entity } => retrieve_multiple::apply(ctx, &entity),
             Operation::Count { entity } => retrieve_multiple::count(ctx, &entity),

@@ -1,8 +1,10 @@
 //! The wire format: OData JSON in and out, request headers, and response building.
 
+pub mod batch;
 pub mod expand;
 pub mod format;
 pub mod headers;
 pub mod input;
 pub mod json;
+pub mod multipart;
 pub mod response;

@@ -52,6 +52,19 @@ impl Reply {
         }
     }
 
+    /// The status, extra headers and body, for embedding in a `$batch` response.
+    pub fn parts(&self) -> (StatusCode, &[(HeaderName, String)], &Bytes) {
+        (self.status, &self.headers, &self.body)
+    }
+
+    /// Replaces the body and its media type (the `$batch` response).
+    pub fn with_body(mut self, content_type: String, body: Bytes) -> Reply {
+        self.headers.retain(|(n, _)| n != http::header::CONTENT_TYPE);
+        self.headers.push((http::header::CONTENT_TYPE, content_type));
+        self.body = body;
+        self
+    }
+
     /// Finishes the response.
     pub fn build(self) -> Response {
         let mut res = http::Response::new(Full::new(self.body));

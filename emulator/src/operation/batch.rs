@@ -1,0 +1,226 @@
+//! `$batch`: runs each part through the same pipeline as a single request
+//! ([`crate::app::execute`]). A changeset runs inside one store transaction, so it commits
+//! or rolls back whole; `$n` references to earlier changeset parts are resolved in request
+//! URLs, `@odata.bind` values and `@odata.id` bodies.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, StatusCode};
+use serde_json::Value as Json;
+
+use super::access::Access;
+use super::Ctx;
+use crate::app;
+use crate::error::{Code, Error, Result};
+use crate::org::Org;
+use crate::wire::batch::{self, ItemResponse, PartResponse};
+use crate::wire::multipart::{self, BatchItem, PartRequest};
+use crate::wire::response::Reply;
+
+/// Dataverse accepts at most this many requests in one batch.
+pub(super) const MAX_REQUESTS: usize = 1000;
+
+/// Characters a client may leave raw in a batch request line that a URI can't hold.
+fn encode_target(target: &str) -> String {
+    let mut out = String::with_capacity(target.len());
+    for c in target.chars() {
+        match c {
+            ' ' | '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}' => out.push_str(&format!("%{:02X}", c as u32)),
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn reference_error(name: &str) -> Error {
+    Error::new(Code::BadRequest, format!("Content-ID Reference: '{name}' does not exist in the batch context."))
+}
+
+/// Replaces a leading `$n` with the URL of changeset part `n`.
+fn resolve_target(target: &str, ids: &HashMap<String, String>) -> Result<String> {
+    let Some(rest) = target.strip_prefix('$') else { return Ok(target.to_string()) };
+    let end = rest.find(|c: char| c == '/' || c == '?').unwrap_or(rest.len());
+    let name = &rest[..end];
+    let url = ids.get(name).ok_or_else(|| reference_error(&format!("${name}")))?;
+    Ok(format!("{url}{}", &rest[end..]))
+}
+
+/// Replaces `"$n"` values of `…@odata.bind` and `@odata.id` in a JSON body.
+fn resolve_body(body: &[u8], ids: &HashMap<String, String>) -> Result<Vec<u8>> {
+    let Ok(mut json) = serde_json::from_slice::<Json>(body) else { return Ok(body.to_vec()) };
+    fn walk(v: &mut Json, ids: &HashMap<String, String>) -> Result<bool> {
+        let mut changed = false;
+        match v {
+            Json::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    if k.ends_with("@odata.bind") || k == "@odata.id" {
+                        if let Json::String(s) = val {
+                            if let Some(name) = s.strip_prefix('$') {
+                                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                                    *s = ids.get(name).cloned().ok_or_else(|| reference_error(&format!("${name}")))?;
+                                    changed = true;
+                                }
+                            }
+                        }
+                    }
+                    changed |= walk(val, ids)?;
+                }
+            }
+            Json::Array(items) => {
+                for item in items {
+                    changed |= walk(item, ids)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(changed)
+    }
+    if walk(&mut json, ids)? {
+        Ok(serde_json::to_vec(&json).unwrap_or_default())
+    } else {
+        Ok(body.to_vec())
+    }
+}
+
+/// Builds the HTTP request of a part. Relative targets resolve against the batch's
+/// service root; the outer request's Host and identity headers carry over.
+fn build_request(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, String>) -> Result<Request<Bytes>> {
+    let target = resolve_target(&part.target, ids)?;
+    let path = match target.find("://") {
+        Some(i) => target[i + 3..].find('/').map_or("/".to_string(), |j| target[i + 3 + j..].to_string()),
+        None if target.starts_with('/') => target.clone(),
+        None => format!("/api/data/{}/{target}", ctx.root.trim_end_matches('/').rsplit('/').next().unwrap_or("v9.2")),
+    };
+    let uri: http::Uri = encode_target(&path).parse().map_err(|_| Error::new(Code::BadRequest, format!("The request URL '{}' in the batch is not valid.", part.target)))?;
+    if uri.path().ends_with("/$batch") {
+        return Err(Error::new(Code::BadRequest, "Batch requests can't be nested."));
+    }
+    let method = http::Method::from_bytes(part.method.as_bytes()).map_err(|_| Error::new(Code::BadRequest, format!("'{}' is not an HTTP method.", part.method)))?;
+    let mut req = Request::builder().method(method).uri(uri).body(Bytes::from(resolve_body(&part.body, ids)?)).map_err(Error::internal)?;
+    let headers = req.headers_mut();
+    for (name, value) in &part.headers {
+        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            headers.append(n, v);
+        }
+    }
+    for name in [http::header::HOST.as_str(), "authorization", "mscrmcallerid", "callerobjectid"] {
+        if !headers.contains_key(name) {
+            if let Some(v) = ctx.headers.get(name) {
+                headers.insert(http::HeaderName::from_bytes(name.as_bytes()).map_err(Error::internal)?, v.clone());
+            }
+        }
+    }
+    Ok(req)
+}
+
+fn part_response(content_id: Option<String>, method: &str, reply: Reply) -> PartResponse {
+    let (status, headers, body) = reply.parts();
+    let mut out = vec![("OData-Version".to_string(), "4.0".to_string())];
+    for (name, value) in headers {
+        let spelled = match name.as_str() {
+            "odata-entityid" => "OData-EntityId",
+            "etag" => "ETag",
+            "preference-applied" => "Preference-Applied",
+            // JSON inside a batch is streamed, as the documented responses show.
+            "content-type" if value == crate::wire::response::JSON => {
+                out.push(("Content-Type".to_string(), format!("{value}; odata.streaming=true")));
+                continue;
+            }
+            "content-type" => "Content-Type",
+            "location" => "Location",
+            other => other,
+        };
+        out.push((spelled.to_string(), value.clone()));
+    }
+    // Created records in a batch carry Location as well as OData-EntityId (documented).
+    if let Some(id) = out.iter().find(|(n, _)| n == "OData-EntityId").map(|(_, v)| v.clone()) {
+        if method == "POST" && (status == StatusCode::NO_CONTENT || status == StatusCode::CREATED) {
+            out.push(("Location".to_string(), id));
+        }
+    }
+    PartResponse { content_id, status, headers: out, body: body.clone() }
+}
+
+/// The URL a later `$n` stands for: the part's OData-EntityId.
+fn entity_url(p: &PartResponse) -> Option<String> {
+    p.headers.iter().find(|(n, _)| n == "OData-EntityId").map(|(_, v)| v.clone())
+}
+
+fn run_changeset(ctx: &Ctx<'_, '_>, org: &Org, parts: &[PartRequest]) -> std::result::Result<Vec<PartResponse>, PartResponse> {
+    let mut failure: Option<PartResponse> = None;
+    let result = org.store.write(|tx| {
+        let mut ids: HashMap<String, String> = HashMap::new();
+        let mut responses = Vec::with_capacity(parts.len());
+        for part in parts {
+            let outcome = if part.method == "GET" {
+                Err(Error::new(Code::BadRequest, "GET requests are not allowed inside a changeset."))
+            } else {
+                build_request(ctx, part, &ids).and_then(|req| app::execute(org, &req, Access::Transaction(RefCell::new(&mut *tx))))
+            };
+            let reply = outcome.unwrap_or_else(Reply::from);
+            let response = part_response(part.content_id.clone(), &part.method, reply);
+            if response.status.as_u16() >= 400 {
+                failure = Some(response);
+                return Err(Error::new(Code::BadRequest, "changeset failed"));
+            }
+            if let (Some(id), Some(url)) = (&part.content_id, entity_url(&response)) {
+                ids.insert(id.clone(), url);
+            }
+            responses.push(response);
+        }
+        Ok(responses)
+    });
+    result.map_err(|e| failure.unwrap_or_else(|| part_response(None, "", Reply::from(e))))
+}
+
+pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
+    if matches!(ctx.access, Access::Transaction(_)) {
+        return Err(Error::new(Code::BadRequest, "Batch requests can't be nested."));
+    }
+    let content_type = ctx.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let items = multipart::parse(content_type, ctx.body).map_err(|e| Error::new(Code::BadRequest, format!("The $batch request is malformed: {}", e.0)))?;
+    let count: usize = items.iter().map(|i| match i {
+        BatchItem::Request(_) => 1,
+        BatchItem::ChangeSet(parts) => parts.len(),
+    }).sum();
+    if count > MAX_REQUESTS {
+        return Err(Error::new(Code::BadRequest, format!("The number of requests in the batch ({count}) exceeds the limit of {MAX_REQUESTS}.")));
+    }
+    let continue_on_error = ctx.prefs.continue_on_error;
+    let mut results = Vec::with_capacity(items.len());
+    let mut failed = false;
+    for item in &items {
+        let (response, ok) = match item {
+            BatchItem::Request(part) => {
+                let reply = build_request(ctx, part, &HashMap::new())
+                    .and_then(|req| app::execute(ctx.org, &req, Access::Store(&ctx.org.store)))
+                    .unwrap_or_else(Reply::from);
+                let p = part_response(part.content_id.clone(), &part.method, reply);
+                let ok = p.status.as_u16() < 400;
+                (ItemResponse::Single(p), ok)
+            }
+            BatchItem::ChangeSet(parts) => match run_changeset(ctx, ctx.org, parts) {
+                Ok(responses) => (ItemResponse::ChangeSet(responses), true),
+                Err(failure) => (ItemResponse::ChangeSet(vec![failure]), false),
+            },
+        };
+        results.push(response);
+        if !ok {
+            failed = true;
+            if !continue_on_error {
+                break;
+            }
+        }
+    }
+    let (boundary, body) = batch::encode(&results);
+    let status = if failed && !continue_on_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Ok(Reply::empty(status).with_body(format!("multipart/mixed; boundary={boundary}"), body.into()))
+}

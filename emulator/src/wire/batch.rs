@@ -1,0 +1,67 @@
+//! `$batch` response bodies, framed the way Dataverse frames them and both real clients
+//! parse them: the body starts at byte 0 with `--batchresponse_<id>`; a changeset is one
+//! part whose only header names its `changesetresponse_<id>` boundary; every part is
+//! `application/http` with a plain reason phrase; CRLF line endings throughout.
+
+use bytes::Bytes;
+use http::StatusCode;
+
+/// One HTTP response inside a batch.
+#[derive(Debug, Clone)]
+pub struct PartResponse {
+    /// Echoed `Content-ID`.
+    pub content_id: Option<String>,
+    /// Status.
+    pub status: StatusCode,
+    /// Headers, in Dataverse's spelling.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Bytes,
+}
+
+/// A top-level batch result.
+#[derive(Debug, Clone)]
+pub enum ItemResponse {
+    /// A request on its own.
+    Single(PartResponse),
+    /// A changeset's responses (one error part when it failed).
+    ChangeSet(Vec<PartResponse>),
+}
+
+fn write_part(out: &mut Vec<u8>, delimiter: &str, p: &PartResponse) {
+    out.extend_from_slice(format!("--{delimiter}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n").as_bytes());
+    if let Some(id) = &p.content_id {
+        out.extend_from_slice(format!("Content-ID: {id}\r\n").as_bytes());
+    }
+    let reason = p.status.canonical_reason().unwrap_or("");
+    out.extend_from_slice(format!("\r\nHTTP/1.1 {} {reason}\r\n", p.status.as_u16()).as_bytes());
+    for (name, value) in &p.headers {
+        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    if !p.body.is_empty() {
+        out.extend_from_slice(&p.body);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Encodes the results; returns the boundary (for the Content-Type header) and the body.
+pub fn encode(items: &[ItemResponse]) -> (String, Vec<u8>) {
+    let boundary = format!("batchresponse_{}", uuid::Uuid::new_v4());
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            ItemResponse::Single(p) => write_part(&mut out, &boundary, p),
+            ItemResponse::ChangeSet(parts) => {
+                let inner = format!("changesetresponse_{}", uuid::Uuid::new_v4());
+                out.extend_from_slice(format!("--{boundary}\r\nContent-Type: multipart/mixed; boundary={inner}\r\n\r\n").as_bytes());
+                for p in parts {
+                    write_part(&mut out, &inner, p);
+                }
+                out.extend_from_slice(format!("--{inner}--\r\n").as_bytes());
+            }
+        }
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (boundary, out)
+}
