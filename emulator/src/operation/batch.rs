@@ -47,7 +47,7 @@ fn reference_error(name: &str) -> Error {
 /// Replaces a leading `$n` with the URL of changeset part `n`.
 fn resolve_target(target: &str, ids: &HashMap<String, String>) -> Result<String> {
     let Some(rest) = target.strip_prefix('$') else { return Ok(target.to_string()) };
-    let end = rest.find(|c: char| c == '/' || c == '?').unwrap_or(rest.len());
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let name = &rest[..end];
     let url = ids.get(name).ok_or_else(|| reference_error(&format!("${name}")))?;
     Ok(format!("{url}{}", &rest[end..]))
