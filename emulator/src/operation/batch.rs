@@ -55,6 +55,10 @@ fn resolve_target(target: &str, ids: &HashMap<String, String>) -> Result<String>
 
 /// Replaces `"$n"` values of `…@odata.bind` and `@odata.id` in a JSON body.
 fn resolve_body(body: &[u8], ids: &HashMap<String, String>) -> Result<Vec<u8>> {
+    // Most parts have no reference; don't parse their JSON just to find that out.
+    if !body.windows(2).any(|w| w == b"\"$") {
+        return Ok(body.to_vec());
+    }
     let Ok(mut json) = serde_json::from_slice::<Json>(body) else { return Ok(body.to_vec()) };
     fn walk(v: &mut Json, ids: &HashMap<String, String>) -> Result<bool> {
         let mut changed = false;

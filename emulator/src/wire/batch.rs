@@ -48,7 +48,12 @@ fn write_part(out: &mut Vec<u8>, delimiter: &str, p: &PartResponse) {
 /// Encodes the results; returns the boundary (for the Content-Type header) and the body.
 pub fn encode(items: &[ItemResponse]) -> (String, Vec<u8>) {
     let boundary = format!("batchresponse_{}", uuid::Uuid::new_v4());
-    let mut out = Vec::new();
+    // Sized for the usual part (headers plus a small body), so the buffer rarely regrows.
+    let parts: usize = items.iter().map(|i| match i {
+        ItemResponse::Single(p) => 256 + p.body.len(),
+        ItemResponse::ChangeSet(ps) => ps.iter().map(|p| 256 + p.body.len()).sum::<usize>() + 128,
+    }).sum();
+    let mut out = Vec::with_capacity(parts + 128);
     for item in items {
         match item {
             ItemResponse::Single(p) => write_part(&mut out, &boundary, p),
