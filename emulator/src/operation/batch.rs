@@ -49,6 +49,9 @@ fn resolve_target(target: &str, ids: &HashMap<String, String>) -> Result<String>
     let Some(rest) = target.strip_prefix('$') else { return Ok(target.to_string()) };
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let name = &rest[..end];
+    if name == "batch" {
+        return Err(Error::new(Code::BadRequest, "Batch requests can't be nested."));
+    }
     let url = ids.get(name).ok_or_else(|| reference_error(&format!("${name}")))?;
     Ok(format!("{url}{}", &rest[end..]))
 }
@@ -128,13 +131,17 @@ fn build_request(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, St
 fn part_response(content_id: Option<String>, method: &str, reply: Reply) -> PartResponse {
     let (status, headers, body) = reply.parts();
     let mut out = vec![("OData-Version".to_string(), "4.0".to_string())];
+    if status.as_u16() >= 400 {
+        // Error parts carry the request id, as the documented error response shows.
+        out.insert(0, ("REQ_ID".to_string(), uuid::Uuid::new_v4().to_string()));
+    }
     for (name, value) in headers {
         let spelled = match name.as_str() {
             "odata-entityid" => "OData-EntityId",
             "etag" => "ETag",
             "preference-applied" => "Preference-Applied",
             // JSON inside a batch is streamed, as the documented responses show.
-            "content-type" if value == crate::wire::response::JSON => {
+            "content-type" if value == crate::wire::response::JSON && status.as_u16() < 400 => {
                 out.push(("Content-Type".to_string(), format!("{value}; odata.streaming=true")));
                 continue;
             }

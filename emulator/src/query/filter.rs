@@ -158,8 +158,22 @@ fn cmp_op(op: BinaryOp) -> Option<CmpOp> {
 /// Resolves a `$filter` expression over `entity`.
 pub fn resolve<'m>(scope: &Scope<'m>, entity: &'m EntityDef, expr: &Expr) -> Result<Predicate> {
     match expr {
-        Expr::Binary { op: BinaryOp::And, left, right } => Ok(Predicate::And(vec![resolve(scope, entity, left)?, resolve(scope, entity, right)?])),
-        Expr::Binary { op: BinaryOp::Or, left, right } => Ok(Predicate::Or(vec![resolve(scope, entity, left)?, resolve(scope, entity, right)?])),
+        Expr::Binary { op: op @ (BinaryOp::And | BinaryOp::Or), .. } => {
+            // Flatten `a or b or c …` iteratively: clients send filters with thousands of
+            // terms (64 KB URLs in a batch), and recursing once per term overflows the stack.
+            let mut leaves = Vec::new();
+            let mut stack = vec![expr];
+            while let Some(e) = stack.pop() {
+                match e {
+                    Expr::Binary { op: o, left, right } if o == op => {
+                        stack.push(right);
+                        stack.push(left);
+                    }
+                    other => leaves.push(resolve(scope, entity, other)?),
+                }
+            }
+            Ok(if *op == BinaryOp::And { Predicate::And(leaves) } else { Predicate::Or(leaves) })
+        }
         Expr::Binary { op, left, right } => {
             let op = cmp_op(*op).ok_or_else(|| Error::internal("logical operator reached comparison"))?;
             let (l, r) = (raw(scope, entity, left)?, raw(scope, entity, right)?);

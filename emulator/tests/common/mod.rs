@@ -284,3 +284,164 @@ impl Server {
         column_of(&r, field)
     }
 }
+
+// ---- `$batch` helpers (batch, batch_atomicity). ----
+
+/// The outer boundary `batch_request` uses.
+pub const BATCH: &str = "batch_7d1c";
+
+/// One sub-request, framed as dynamics-web-api frames it (client reference §6.1): CRLF
+/// line ends; a JSON body gets `Content-Type: application/json` and one trailing CRLF; a
+/// bodyless part ends right after its last header line.
+pub fn http_part(content_id: Option<&str>, method: &str, target: &str, headers: &[(&str, &str)], body: Option<&str>) -> String {
+    let mut s = String::from("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n");
+    if let Some(id) = content_id {
+        s += &format!("Content-ID: {id}\r\n");
+    }
+    s += &format!("\r\n{method} {target} HTTP/1.1\r\n");
+    if body.is_some() {
+        s += "Content-Type: application/json\r\n";
+    }
+    for (n, v) in headers {
+        s += &format!("{n}: {v}\r\n");
+    }
+    if let Some(b) = body {
+        s += &format!("\r\n{b}\r\n");
+    }
+    s
+}
+
+/// A top-level GET part with `Accept: application/json`.
+pub fn get_part(target: &str) -> String {
+    http_part(None, "GET", target, &[("Accept", "application/json")], None)
+}
+
+/// `parts`, each opened by `--boundary`; each is followed by the CRLF that belongs to the next delimiter.
+fn delimited(boundary: &str, parts: &[String]) -> String {
+    parts.iter().map(|p| format!("--{boundary}\r\n{p}\r\n")).collect()
+}
+
+/// A changeset part holding `parts` (boundary without quotes, no space after `;`).
+pub fn changeset(boundary: &str, parts: &[String]) -> String {
+    format!("Content-Type: multipart/mixed;boundary={boundary}\r\n\r\n{}--{boundary}--\r\n", delimited(boundary, parts))
+}
+
+/// A whole batch body: a CRLF preamble, the parts, the closing delimiter.
+pub fn batch_body(boundary: &str, parts: &[String]) -> String {
+    format!("\r\n{}--{boundary}--\r\n", delimited(boundary, parts))
+}
+
+impl Server {
+    /// POSTs `body` to `$batch` with exactly one Content-Type, `content_type`, plus `headers`.
+    pub async fn batch_raw(&self, content_type: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut req = Request::builder().method(Method::POST).uri(format!("{}$batch", self.base)).header("content-type", content_type);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(Bytes::from(body.to_string()))).unwrap();
+        let res = self.client.request(req).await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert_eq!(headers.get("odata-version").and_then(|v| v.to_str().ok()), Some("4.0"), "every response carries OData-Version");
+        Resp { status, headers, text, json }
+    }
+
+    /// POSTs `parts` as a batch with boundary [`BATCH`] (no space after `;`, as dynamics-web-api sends it).
+    pub async fn batch(&self, headers: &[(&str, &str)], parts: &[String]) -> Resp {
+        self.batch_raw(&format!("multipart/mixed;boundary={BATCH}"), headers, &batch_body(BATCH, parts)).await
+    }
+}
+
+/// One sub-response of a `$batch` response.
+#[derive(Debug, Clone)]
+pub struct PartResp {
+    /// The position of its changeset among the top-level items; `None` for a top-level part.
+    pub changeset: Option<usize>,
+    pub content_id: Option<String>,
+    /// E.g. `HTTP/1.1 204 No Content`.
+    pub status_line: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub json: Value,
+}
+
+impl PartResp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The id at the end of the part's OData-EntityId header.
+    #[track_caller]
+    pub fn entity_id(&self) -> String {
+        let h = self.header("OData-EntityId").unwrap_or_else(|| panic!("no OData-EntityId: {self:?}"));
+        h[h.rfind('(').unwrap() + 1..h.len() - 1].to_string()
+    }
+
+    /// Asserts a Dataverse error part with this status and code; returns the message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> &str {
+        assert_eq!(self.status, status, "part: {self:?}");
+        assert!(self.header("Content-Type").is_some_and(|t| t.starts_with("application/json; odata.metadata=minimal")), "{self:?}");
+        assert_eq!(self.json["error"]["code"], code, "part: {self:?}");
+        self.json["error"]["message"].as_str().expect("error message")
+    }
+}
+
+/// Splits `text` (which must end with `--boundary--CRLF`) into the pieces after each `--boundary CRLF`.
+#[track_caller]
+fn pieces<'t>(text: &'t str, boundary: &str) -> Vec<&'t str> {
+    let close = format!("--{boundary}--\r\n");
+    let inner = text.strip_suffix(close.as_str()).unwrap_or_else(|| panic!("must end with {close:?}: {text}"));
+    let mut out: Vec<&str> = inner.split(&format!("--{boundary}\r\n")).collect();
+    assert_eq!(out.remove(0), "", "text before the first delimiter: {text}");
+    out
+}
+
+/// One `application/http` sub-response, checked strictly.
+#[track_caller]
+fn http_piece(piece: &str, changeset: Option<usize>) -> PartResp {
+    let (mime, rest) = piece.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no blank line after the MIME headers: {piece:?}"));
+    let mut mime = mime.split("\r\n");
+    assert_eq!(mime.next(), Some("Content-Type: application/http"), "{piece:?}");
+    assert_eq!(mime.next(), Some("Content-Transfer-Encoding: binary"), "{piece:?}");
+    let content_id = mime.next().map(|l| l.strip_prefix("Content-ID: ").unwrap_or_else(|| panic!("unexpected MIME header {l:?}")).to_string());
+    assert_eq!(mime.next(), None, "extra MIME headers: {piece:?}");
+    let (head, body) = rest.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no blank line after the HTTP headers: {piece:?}"));
+    let mut head = head.split("\r\n");
+    let status_line = head.next().unwrap().to_string();
+    let (code, reason) = status_line.strip_prefix("HTTP/1.1 ").and_then(|s| s.split_once(' ')).unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let status: u16 = code.parse().unwrap();
+    assert_eq!(Some(reason), StatusCode::from_u16(status).unwrap().canonical_reason(), "{status_line:?}");
+    let headers = head.map(|l| l.split_once(": ").map(|(n, v)| (n.to_string(), v.to_string())).unwrap_or_else(|| panic!("bad header {l:?}"))).collect();
+    let body = if body.is_empty() { "" } else { body.strip_suffix("\r\n").unwrap_or_else(|| panic!("body must end in CRLF: {body:?}")) };
+    let json = serde_json::from_str(body).unwrap_or(Value::Null);
+    PartResp { changeset, content_id, status_line, status, headers, body: body.to_string(), json }
+}
+
+/// Parses a `$batch` response, asserting the framing of §4.3 that dynamics-web-api needs (client
+/// reference §6.2): the outer Content-Type names a `batchresponse_` boundary and the body starts
+/// with it at byte 0; CRLF line ends only; a changeset is one part whose only header names a
+/// `changesetresponse_` boundary; every part is `application/http`, `binary`. Returns the parts in order.
+#[track_caller]
+pub fn batch_parts(r: &Resp) -> Vec<PartResp> {
+    let ct = r.header("content-type").unwrap_or_else(|| panic!("no Content-Type: {r:?}"));
+    let boundary = ct.strip_prefix("multipart/mixed; boundary=").unwrap_or_else(|| panic!("Content-Type {ct:?}: {}", r.text));
+    assert!(boundary.starts_with("batchresponse_"), "{ct}");
+    assert!(r.text.starts_with(&format!("--{boundary}\r\n")), "body must start with the boundary: {:?}", r.text);
+    assert!(!r.text.replace("\r\n", "").contains(['\r', '\n']), "bare CR or LF: {:?}", r.text);
+    let mut out = Vec::new();
+    for (i, piece) in pieces(&r.text, boundary).into_iter().enumerate() {
+        let Some(rest) = piece.strip_prefix("Content-Type: multipart/mixed; boundary=") else {
+            out.push(http_piece(piece, None));
+            continue;
+        };
+        let (inner, rest) = rest.split_once("\r\n\r\n").unwrap_or_else(|| panic!("the changeset part has more than one header: {piece:?}"));
+        assert!(inner.starts_with("changesetresponse_") && !inner.contains("\r\n"), "changeset part: {piece:?}");
+        out.extend(pieces(rest, inner).into_iter().map(|p| http_piece(p, Some(i))));
+    }
+    out
+}
