@@ -43,6 +43,9 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
+use common::{env_or, machine};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -250,12 +253,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v.parse().unwrap_or_else(|_| panic!("{name}={v:?} is not a valid value")),
-        Err(_) => default,
-    }
-}
 
 /// Resident memory of this process, from /proc (Linux only).
 fn rss_mib() -> Option<f64> {
@@ -264,15 +261,6 @@ fn rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// Machine facts for the report: logical CPUs and, on Linux, the CPU model.
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".to_string());
-    format!("{cpus} logical CPUs, {model}, {} {}", std::env::consts::OS, std::env::consts::ARCH)
-}
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: then just smoke-test.

@@ -31,6 +31,9 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
+use common::{env_or, machine};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -339,22 +342,7 @@ fn paging(rt: &tokio::runtime::Runtime, d: &Loaded, select: Option<&str>, passes
     Paging { name, pages, pass_totals: runs.iter().map(|r| r.iter().sum()).collect() }
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v.parse().unwrap_or_else(|_| panic!("{name}={v:?} is not a valid value")),
-        Err(_) => default,
-    }
-}
 
-/// Machine facts for the report: logical CPUs and, on Linux, the CPU model.
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".to_string());
-    format!("{cpus} logical CPUs, {model}, {} {}", std::env::consts::OS, std::env::consts::ARCH)
-}
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: then just smoke-test.
