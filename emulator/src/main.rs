@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use dataverse_emulator::server::tls;
 use dataverse_emulator::{App, Clock, Config, Org, Orgs};
 use tokio::net::TcpListener;
 
@@ -39,6 +40,29 @@ struct ServeArgs {
     /// Log filter (error, warn, info, debug, trace, or a tracing directive).
     #[arg(long, env = "DATAVERSE_EMULATOR_LOG", default_value = "info")]
     log_level: String,
+    /// Serve HTTPS. Without --tls-cert/--tls-key the emulator uses its own local CA
+    /// (created once in --state-dir) and prints the CA file to trust.
+    #[arg(long, env = "DATAVERSE_EMULATOR_TLS")]
+    tls: bool,
+    /// Server certificate chain (PEM) to use instead of the local CA's.
+    #[arg(long, env = "DATAVERSE_EMULATOR_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for --tls-cert.
+    #[arg(long, env = "DATAVERSE_EMULATOR_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Where the emulator keeps state between runs (the local CA).
+    #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+/// `$XDG_DATA_HOME/dataverse-emulator`, `~/.local/share/dataverse-emulator`, or a
+/// directory under the system temp dir.
+fn default_state_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("share")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("dataverse-emulator")
 }
 
 /// Reads a fixture directory into `(relative path, text)` pairs.
@@ -98,10 +122,22 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     let app = App::new(Orgs::single(org), Config::default());
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::from_files(cert, key)?),
+        _ if args.tls => Some(tls::generated(&args.state_dir.clone().unwrap_or_else(default_state_dir).join("tls"))?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!("Dataverse emulator {} serving org '{org_name}'", env!("CARGO_PKG_VERSION"));
-    println!("Web API: http://{local}/api/data/v9.2/");
+    if let Some(ca) = tls.as_ref().and_then(|t| t.ca_file.as_ref()) {
+        println!("TLS CA certificate (trust it, e.g. REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS): {}", ca.display());
+    }
+    println!("Web API: {scheme}://{local}/api/data/v9.2/");
     println!("Ready. Press Ctrl-C to stop.");
-    dataverse_emulator::run(listener, app, shutdown_signal()).await?;
+    match tls {
+        Some(t) => dataverse_emulator::server::run_tls(listener, app, t.acceptor, shutdown_signal()).await?,
+        None => dataverse_emulator::run(listener, app, shutdown_signal()).await?,
+    }
     println!("Stopped.");
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! level (`Error = Infallible`): every failure is already a Dataverse error response.
 
 mod header_case;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -52,6 +53,16 @@ async fn serve(app: App, req: Request<Incoming>) -> Response {
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish (up to 5 s) before returning.
 pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    run_with(listener, app, None, shutdown).await
+}
+
+/// [`run`] over HTTPS: every connection is a TLS handshake first, and requests carry the
+/// `https` scheme so absolute URLs in responses say `https://`.
+pub async fn run_tls(listener: TcpListener, app: App, acceptor: tokio_rustls::TlsAcceptor, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    run_with(listener, app, Some(acceptor), shutdown).await
+}
+
+async fn run_with(listener: TcpListener, app: App, tls: Option<tokio_rustls::TlsAcceptor>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().title_case_headers(true).keep_alive(true);
     let graceful = GracefulShutdown::new();
@@ -68,17 +79,45 @@ pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output =
                 };
                 let _ = stream.set_nodelay(true);
                 let app = app.clone();
-                let service = service_fn(move |req| {
+                let secure = tls.is_some();
+                let service = service_fn(move |mut req: Request<Incoming>| {
                     let app = app.clone();
+                    if secure {
+                        req.extensions_mut().insert(crate::app::Scheme("https"));
+                    }
                     async move { Ok::<_, Infallible>(serve(app, req).await) }
                 });
-                let conn = builder.serve_connection(TokioIo::new(CaseFixingIo::new(stream)), service).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(%peer, cause = %e, "connection ended with an error");
+                match &tls {
+                    None => {
+                        let conn = builder.serve_connection(TokioIo::new(CaseFixingIo::new(stream)), service).into_owned();
+                        let conn = graceful.watch(conn);
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(%peer, cause = %e, "connection ended with an error");
+                            }
+                        });
                     }
-                });
+                    Some(acceptor) => {
+                        // The handshake runs in the connection's task so a slow client can't
+                        // hold up the accept loop.
+                        let acceptor = acceptor.clone();
+                        let builder = builder.clone();
+                        let watcher = graceful.watcher();
+                        tokio::spawn(async move {
+                            let stream = match acceptor.accept(stream).await {
+                                Ok(s) => s,
+                                Err(e) => {
+                                    tracing::debug!(%peer, cause = %e, "TLS handshake failed");
+                                    return;
+                                }
+                            };
+                            let conn = builder.serve_connection(TokioIo::new(CaseFixingIo::new(stream)), service).into_owned();
+                            if let Err(e) = watcher.watch(conn).await {
+                                tracing::debug!(%peer, cause = %e, "connection ended with an error");
+                            }
+                        });
+                    }
+                }
             }
             () = &mut shutdown => break,
         }
