@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::Request;
 use percent_encoding::percent_decode_str;
 
+use crate::auth::{self, keys::SigningKey, AuthMode};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
 use crate::operation::access::Access;
@@ -25,6 +26,8 @@ pub struct Scheme(pub &'static str);
 struct Inner {
     orgs: Orgs,
     config: Config,
+    /// The token signing key, generated on first use so start-up stays fast.
+    keys: std::sync::OnceLock<Option<SigningKey>>,
 }
 
 /// The emulator application: cheap to clone, shared by every connection.
@@ -39,7 +42,7 @@ const VERSIONS: [&str; 3] = ["v9.0", "v9.1", "v9.2"];
 impl App {
     /// An app serving the given orgs.
     pub fn new(orgs: Orgs, config: Config) -> App {
-        App { inner: Arc::new(Inner { orgs, config }) }
+        App { inner: Arc::new(Inner { orgs, config, keys: std::sync::OnceLock::new() }) }
     }
 
     /// An app serving one org with default settings.
@@ -63,10 +66,51 @@ impl App {
         response
     }
 
+    /// The signing key, if it could be made (a failure is logged once).
+    fn key(&self) -> Option<&SigningKey> {
+        self.inner
+            .keys
+            .get_or_init(|| match SigningKey::generate() {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    tracing::error!(cause = %e.0, "could not generate the token signing key");
+                    None
+                }
+            })
+            .as_ref()
+    }
+
     fn dispatch(&self, req: &Request<Bytes>) -> Result<Reply> {
         let host = request_host(req);
         let org = self.inner.orgs.resolve(Some(&host)).ok_or_else(|| Error::segment_not_found(&host))?;
-        execute(&org, req, Access::Store(&org.store))
+        let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
+        let origin = format!("{scheme}://{host}");
+        if let Some(endpoint) = auth::endpoint(req.uri().path()) {
+            return Ok(self.token_service(&org, req, endpoint, &origin, &host));
+        }
+        // Only check tokens when one is sent or required: `--auth any` needs no key.
+        let needs_key = self.inner.config.auth == AuthMode::Strict || req.headers().contains_key(http::header::AUTHORIZATION);
+        let key = if needs_key { self.key() } else { None };
+        let caller = match auth::caller(&org, req.headers(), self.inner.config.auth, key, &origin) {
+            Ok(c) => c,
+            Err(reply) => return Ok(reply),
+        };
+        execute(&org, req, Access::Store(&org.store), caller)
+    }
+
+    fn token_service(&self, org: &Org, req: &Request<Bytes>, endpoint: auth::Endpoint, origin: &str, host: &str) -> Reply {
+        let Some(key) = self.key() else {
+            return Reply::from(Error::internal("the token signing key is unavailable"));
+        };
+        match (req.method(), endpoint) {
+            (&http::Method::POST, auth::Endpoint::Token(tenant)) => {
+                auth::token::handle(&org.settings, key, &tenant, req.headers(), req.body(), org.clock.now(), self.inner.config.token_lifetime_secs)
+            }
+            (&http::Method::GET, auth::Endpoint::OpenIdConfiguration(tenant)) => auth::discovery::openid_configuration(origin, &tenant),
+            (&http::Method::GET, auth::Endpoint::Keys(tenant)) => auth::discovery::jwks(key, origin, &tenant),
+            (&http::Method::GET, auth::Endpoint::Instance) => auth::discovery::instance(origin, host),
+            (method, _) => Reply::from(Error::method_not_allowed(method, req.uri().path())),
+        }
     }
 }
 
@@ -82,7 +126,7 @@ fn request_host(req: &Request<Bytes>) -> String {
 
 /// Runs one request against an org: parse the URL, route, apply. `$batch` calls this for
 /// each of its parts, with the changeset's transaction as `access`.
-pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>) -> Result<Reply> {
+pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>, caller: uuid::Uuid) -> Result<Reply> {
     let path = req.uri().path();
     let rest = path.strip_prefix("/api/data/").ok_or_else(|| Error::segment_not_found(path.trim_start_matches('/')))?;
     let (version, rel) = rest.split_once('/').unwrap_or((rest, ""));
@@ -110,7 +154,7 @@ pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>
         raw_query: req.uri().query().unwrap_or("").to_string(),
         raw_path: rel.to_string(),
         prefs: Preferences::from_headers(req.headers()),
-        caller: org.settings.caller_id,
+        caller,
     };
     operation.apply(&ctx)
 }

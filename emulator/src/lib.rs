@@ -16,6 +16,7 @@
 //! The org itself is data: [`fixtures`] embeds the default org's tables and seed records.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod metadata;

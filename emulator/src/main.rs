@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use dataverse_emulator::auth::AuthMode;
 use dataverse_emulator::server::tls;
 use dataverse_emulator::{App, Clock, Config, Org, Orgs};
 use tokio::net::TcpListener;
@@ -50,6 +51,13 @@ struct ServeArgs {
     /// Private key (PEM) for --tls-cert.
     #[arg(long, env = "DATAVERSE_EMULATOR_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// `any`: no token needed (a valid emulator token still names the caller);
+    /// `strict`: every Web API request needs a valid token, as on a real org.
+    #[arg(long, env = "DATAVERSE_EMULATOR_AUTH", default_value = "any", value_parser = ["any", "strict"])]
+    auth: String,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, env = "DATAVERSE_EMULATOR_TOKEN_LIFETIME", default_value_t = 3599)]
+    token_lifetime: i64,
     /// Where the emulator keeps state between runs (the local CA).
     #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
     state_dir: Option<PathBuf>,
@@ -121,7 +129,16 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let addr: SocketAddr = format!("{}:{}", args.host, args.port).parse().map_err(|e| format!("invalid --host/--port: {e}"))?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
-    let app = App::new(Orgs::single(org), Config::default());
+    let apps: Vec<String> = org
+        .settings
+        .applications
+        .iter()
+        .map(|a| format!("  app '{}': client id {}, secret {}", a.display_name, a.client_id, a.client_secret))
+        .collect();
+    let tenant = org.settings.tenant_id;
+    let auth = if args.auth == "strict" { AuthMode::Strict } else { AuthMode::Any };
+    let config = Config { auth, token_lifetime_secs: args.token_lifetime.max(1), ..Config::default() };
+    let app = App::new(Orgs::single(org), config);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::from_files(cert, key)?),
         _ if args.tls => Some(tls::generated(&args.state_dir.clone().unwrap_or_else(default_state_dir).join("tls"))?),
@@ -131,6 +148,10 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     println!("Dataverse emulator {} serving org '{org_name}'", env!("CARGO_PKG_VERSION"));
     if let Some(ca) = tls.as_ref().and_then(|t| t.ca_file.as_ref()) {
         println!("TLS CA certificate (trust it, e.g. REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS): {}", ca.display());
+    }
+    println!("Token endpoint: {scheme}://{local}/{tenant}/oauth2/v2.0/token (auth: {})", args.auth);
+    for line in &apps {
+        println!("{line}");
     }
     println!("Web API: {scheme}://{local}/api/data/v9.2/");
     println!("Ready. Press Ctrl-C to stop.");

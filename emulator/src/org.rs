@@ -65,6 +65,31 @@ pub struct OrgSettings {
     /// Seed data files, loaded in this order.
     #[serde(default)]
     pub data: Vec<String>,
+    /// The Entra tenant the org belongs to.
+    #[serde(default)]
+    pub tenant_id: Uuid,
+    /// The tenant's domain, accepted in token URLs in place of the id.
+    #[serde(default)]
+    pub tenant_domain: Option<String>,
+    /// App registrations the token service knows.
+    #[serde(default)]
+    pub applications: Vec<Application>,
+}
+
+/// An app registration: client credentials and the service principal's object id. Its
+/// application user is the `systemuser` whose `applicationid` is the client id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    /// The application (client) id.
+    pub client_id: Uuid,
+    /// The client secret.
+    pub client_secret: String,
+    /// The service principal's object id (`oid` in app tokens).
+    pub object_id: Uuid,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
 }
 
 /// One emulated org.

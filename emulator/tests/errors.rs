@@ -94,7 +94,7 @@ async fn put_on_an_entity_set_is_405() {
 
 #[tokio::test]
 async fn oversized_body_is_413_with_the_error_shape() {
-    let s = Server::start_with(Config { max_body_bytes: 1024 }).await;
+    let s = Server::start_with(Config { max_body_bytes: 1024, ..Config::default() }).await;
     let before = s.count("accounts").await;
     let body = format!(r#"{{"name":"big","description":"{}"}}"#, "x".repeat(1500));
     let r = s.post("accounts", &body).await;

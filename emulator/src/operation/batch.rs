@@ -174,7 +174,7 @@ fn run_changeset(ctx: &Ctx<'_, '_>, org: &Org, parts: &[PartRequest]) -> std::re
             let outcome = if part.method == "GET" {
                 Err(Error::new(Code::BadRequest, "GET requests are not allowed inside a changeset."))
             } else {
-                build_request(ctx, part, &ids).and_then(|req| app::execute(org, &req, Access::Transaction(RefCell::new(&mut *tx))))
+                build_request(ctx, part, &ids).and_then(|req| app::execute(org, &req, Access::Transaction(RefCell::new(&mut *tx)), ctx.caller))
             };
             let reply = outcome.unwrap_or_else(Reply::from);
             let response = part_response(part.content_id.clone(), &part.method, reply);
@@ -212,7 +212,7 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
         let (response, ok) = match item {
             BatchItem::Request(part) => {
                 let reply = build_request(ctx, part, &HashMap::new())
-                    .and_then(|req| app::execute(ctx.org, &req, Access::Store(&ctx.org.store)))
+                    .and_then(|req| app::execute(ctx.org, &req, Access::Store(&ctx.org.store), ctx.caller))
                     .unwrap_or_else(Reply::from);
                 let p = part_response(part.content_id.clone(), &part.method, reply);
                 let ok = p.status.as_u16() < 400;

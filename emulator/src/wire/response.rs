@@ -32,6 +32,12 @@ impl Reply {
         Reply { status, headers: vec![(http::header::CONTENT_TYPE, JSON.to_string())], body: bytes.into() }
     }
 
+    /// A JSON response with another media type (the token service's `charset=utf-8`).
+    pub fn json_with_type(status: StatusCode, body: &serde_json::Value, content_type: &str) -> Reply {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        Reply { status, headers: vec![(http::header::CONTENT_TYPE, content_type.to_string())], body: bytes.into() }
+    }
+
     /// A `text/plain` response (`$count`, `$value`).
     pub fn text(status: StatusCode, body: String) -> Reply {
         Reply { status, headers: vec![(http::header::CONTENT_TYPE, "text/plain".to_string())], body: body.into() }

@@ -65,7 +65,11 @@ impl Server {
     }
 
     pub async fn start_with(config: Config) -> Server {
-        let clock = Clock::fixed(time::macros::datetime!(2026-11-23 09:30:15 UTC));
+        Self::start_with_clock(config, Clock::fixed(time::macros::datetime!(2026-11-23 09:30:15 UTC))).await
+    }
+
+    /// Starts the default org with the given settings and clock.
+    pub async fn start_with_clock(config: Config, clock: Clock) -> Server {
         let org = Org::default_org(clock).expect("default org loads");
         let app = App::new(Orgs::single(org), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -105,6 +109,23 @@ impl Server {
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         assert_eq!(headers.get("odata-version").and_then(|v| v.to_str().ok()), Some("4.0"), "every response carries OData-Version");
+        Resp { status, headers, text, json }
+    }
+
+    /// Sends a request whose body is not JSON (form posts to the token service).
+    pub async fn send_raw_body(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let url = if path.starts_with('/') { format!("http://{}{path}", self.addr) } else { format!("{}{path}", self.base) };
+        let mut req = Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(Bytes::from(body.to_string()))).unwrap();
+        let res = self.client.request(req).await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp { status, headers, text, json }
     }
 
