@@ -45,7 +45,14 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
             Method::POST => Ok(Operation::Batch),
             _ => Err(not_allowed()),
         },
-        [Metadata, ..] => Err(Error::new(crate::error::Code::NotSupported, "'$metadata' is not emulated yet.")),
+        [Metadata] => match *method {
+            Method::GET => Ok(Operation::Metadata),
+            _ => Err(not_allowed()),
+        },
+        [Metadata, ..] => Err(Error::segment_not_found("$metadata")),
+        [Identifier { name, .. }, ..] if crate::operation::metadata::DEFINITION_SETS.contains(&name.as_str()) => {
+            crate::operation::metadata::route(method, segs, metadata)
+        }
         [Batch, ..] => Err(Error::segment_not_found("$batch")),
         [Identifier { name, parens: None }] => {
             let entity = entity_set(metadata, name)?;

@@ -42,7 +42,9 @@ fn system_options() {
     assert_eq!(q("$select=%20name%20,%20_x_value%20").select, props(&["name", "_x_value"]));
     assert_eq!(q("$select=name%2Crevenue").select, props(&["name", "revenue"]));
     assert_eq!(q("$filter=name%20eq%20'x'").filter.as_deref(), Some("name eq 'x'"));
-    assert_eq!(q("$filter=name%20eq%20%27a+b%27").filter.as_deref(), Some("name eq 'a+b'"));
+    assert_eq!(q("$filter=name%20eq%20%27a+b%27").filter.as_deref(), Some("name eq 'a b'"));
+    assert_eq!(q("$filter=LogicalName+eq+%27account%27").filter.as_deref(), Some("LogicalName eq 'account'"));
+    assert_eq!(q("$filter=name%20eq%20%27a%2Bb%27").filter.as_deref(), Some("name eq 'a+b'"));
     assert_eq!(q("$filter=").filter.as_deref(), Some(""));
     assert_eq!(q("$orderby=name%20desc,revenue").orderby.as_deref(), Some("name desc,revenue"));
     assert_eq!(q("$expand=primarycontactid($select=fullname)").expand.as_deref(), Some("primarycontactid($select=fullname)"));

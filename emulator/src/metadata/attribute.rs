@@ -124,6 +124,8 @@ pub struct OptionDef {
     pub state: Option<i32>,
     /// For statecode options: the default statuscode.
     pub default_status: Option<i32>,
+    /// For statecode options: the language-independent name (`Active`), reported by metadata.
+    pub invariant_name: Option<String>,
 }
 
 /// A column definition.
@@ -163,6 +165,21 @@ pub struct AttributeDef {
     pub default_value: Option<serde_json::Value>,
     /// Not an OData property: a `…name`/`…yominame`/`…type` companion of a lookup, or a party list.
     pub hidden: bool,
+    /// For a lookup companion (`createdbyname`), the lookup it belongs to (metadata's `AttributeOf`).
+    pub attribute_of: Option<String>,
+    /// Metadata `Format` as the fixture gives it (`TextArea`, `DateOnly`, `None`, …); only reported.
+    pub format: Option<String>,
+    /// Metadata `FormatName` of text columns (`Text`, `Email`, `Url`, …); only reported.
+    pub format_name: Option<String>,
+    /// Metadata `DateTimeBehavior` (`UserLocal`, `DateOnly`, `TimeZoneIndependent`); `date_kind`
+    /// is what the store uses, this keeps the third behaviour visible to metadata readers.
+    pub date_time_behavior: Option<String>,
+    /// Money columns: where the precision comes from (0 column, 1 org, 2 currency).
+    pub precision_source: Option<i32>,
+    /// Image columns: the table's primary image.
+    pub is_primary_image: bool,
+    /// Image columns: maximum height and width in pixels.
+    pub max_image_size: Option<(u32, u32)>,
     /// The JSON property name, computed once at load (see [`AttributeDef::property_name`]).
     pub property: String,
 }

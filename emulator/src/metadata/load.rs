@@ -38,7 +38,13 @@ struct TableJson {
     ownership_type: Option<String>,
     #[serde(default)]
     is_activity: bool,
+    #[serde(default)]
+    is_custom_entity: bool,
+    logical_collection_name: Option<String>,
+    collection_schema_name: Option<String>,
     display_name: Option<String>,
+    display_collection_name: Option<String>,
+    description: Option<String>,
     attributes: Vec<AttributeJson>,
     #[serde(default)]
     keys: Vec<KeyJson>,
@@ -70,7 +76,13 @@ struct AttributeJson {
     max_value: Option<f64>,
     precision: Option<u32>,
     format: Option<String>,
+    format_name: Option<String>,
     date_time_behavior: Option<String>,
+    precision_source: Option<i32>,
+    #[serde(default)]
+    is_primary_image: bool,
+    max_height: Option<u32>,
+    max_width: Option<u32>,
     option_set: Option<OptionSetJson>,
     #[serde(default)]
     targets: Vec<String>,
@@ -94,12 +106,15 @@ struct OptionJson {
     label: Option<String>,
     state: Option<i32>,
     default_status: Option<i32>,
+    invariant_name: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeyJson {
     logical_name: String,
+    schema_name: Option<String>,
+    display_name: Option<String>,
     key_attributes: Vec<String>,
 }
 
@@ -117,12 +132,19 @@ struct RelationshipJson {
     cascade_configuration: Option<CascadeJson>,
     #[serde(default)]
     is_hierarchical: bool,
+    #[serde(default)]
+    is_customizable: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct CascadeJson {
+    assign: Option<String>,
     delete: Option<String>,
+    merge: Option<String>,
+    reparent: Option<String>,
+    share: Option<String>,
+    unshare: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,12 +154,18 @@ struct ManyToManyJson {
     intersect_entity_name: String,
     #[serde(rename = "Entity1LogicalName")]
     entity1_logical_name: String,
+    #[serde(rename = "Entity1IntersectAttribute")]
+    entity1_intersect_attribute: Option<String>,
     #[serde(rename = "Entity1NavigationPropertyName")]
     entity1_navigation_property_name: String,
     #[serde(rename = "Entity2LogicalName")]
     entity2_logical_name: String,
+    #[serde(rename = "Entity2IntersectAttribute")]
+    entity2_intersect_attribute: Option<String>,
     #[serde(rename = "Entity2NavigationPropertyName")]
     entity2_navigation_property_name: String,
+    #[serde(default)]
+    is_customizable: bool,
 }
 
 /// Parses table files given as `(file name, JSON text)`.
@@ -161,6 +189,8 @@ fn table(t: TableJson) -> EntityDef {
         .collect();
     let attributes = t.attributes.into_iter().map(|a| attribute(a, &lookups)).collect();
     let mut e = EntityDef {
+        logical_collection_name: t.logical_collection_name.unwrap_or_else(|| t.entity_set_name.clone()),
+        collection_schema_name: t.collection_schema_name.unwrap_or_else(|| format!("{}s", t.schema_name)),
         logical_name: t.logical_name,
         schema_name: t.schema_name,
         entity_set_name: t.entity_set_name,
@@ -169,10 +199,22 @@ fn table(t: TableJson) -> EntityDef {
         object_type_code: t.object_type_code,
         ownership: t.ownership_type.unwrap_or_else(|| "None".into()),
         is_activity: t.is_activity,
+        is_custom: t.is_custom_entity,
         display_name: t.display_name,
+        display_collection_name: t.display_collection_name,
+        description: t.description,
         attributes,
         attribute_index: Default::default(),
-        keys: t.keys.into_iter().map(|k| KeyDef { logical_name: k.logical_name, attributes: k.key_attributes }).collect(),
+        keys: t
+            .keys
+            .into_iter()
+            .map(|k| KeyDef {
+                schema_name: k.schema_name.unwrap_or_else(|| k.logical_name.clone()),
+                logical_name: k.logical_name,
+                display_name: k.display_name,
+                attributes: k.key_attributes,
+            })
+            .collect(),
         one_to_many: t.one_to_many_relationships.into_iter().map(relationship).collect(),
         many_to_one: t.many_to_one_relationships.into_iter().map(relationship).collect(),
         many_to_many: t
@@ -183,8 +225,11 @@ fn table(t: TableJson) -> EntityDef {
                 intersect_entity: r.intersect_entity_name,
                 entity1: r.entity1_logical_name,
                 entity1_nav: r.entity1_navigation_property_name,
+                entity1_intersect_attribute: r.entity1_intersect_attribute,
                 entity2: r.entity2_logical_name,
                 entity2_nav: r.entity2_navigation_property_name,
+                entity2_intersect_attribute: r.entity2_intersect_attribute,
+                is_customizable: r.is_customizable,
             })
             .collect(),
     };
@@ -193,7 +238,16 @@ fn table(t: TableJson) -> EntityDef {
 }
 
 fn relationship(r: RelationshipJson) -> Relationship {
+    let cascade = r.cascade_configuration.as_ref().map(|c| {
+        let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "NoCascade".into());
+        [("Assign", or_none(&c.assign)), ("Delete", or_none(&c.delete)), ("Merge", or_none(&c.merge)), ("Reparent", or_none(&c.reparent)), ("Share", or_none(&c.share)), ("Unshare", or_none(&c.unshare))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    });
     Relationship {
+        cascade: cascade.unwrap_or_default(),
+        is_customizable: r.is_customizable,
         schema_name: r.schema_name,
         referenced_entity: r.referenced_entity,
         referenced_attribute: r.referenced_attribute,
@@ -207,14 +261,14 @@ fn relationship(r: RelationshipJson) -> Relationship {
 }
 
 /// `createdbyname`, `owneridyominame` and `owneridtype` are companions of a lookup that
-/// Dataverse keeps in metadata but does not expose as OData properties.
-fn is_lookup_companion(name: &str, kind: AttributeType, lookups: &HashSet<String>) -> bool {
+/// Dataverse keeps in metadata but does not expose as OData properties; returns the lookup.
+fn lookup_companion_of<'a>(name: &'a str, kind: AttributeType, lookups: &HashSet<String>) -> Option<&'a str> {
     let base = match kind {
         AttributeType::String => name.strip_suffix("yominame").or_else(|| name.strip_suffix("name")),
         AttributeType::EntityName => name.strip_suffix("type"),
         _ => None,
     };
-    base.is_some_and(|b| lookups.contains(b))
+    base.filter(|b| lookups.contains(*b))
 }
 
 fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
@@ -228,8 +282,16 @@ fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
         AttributeType::Money => Some(2),
         _ => None,
     });
+    let attribute_of = lookup_companion_of(&a.logical_name, kind, lookups).map(str::to_string);
     AttributeDef {
-        hidden: is_lookup_companion(&a.logical_name, kind, lookups),
+        hidden: attribute_of.is_some(),
+        attribute_of,
+        format: a.format,
+        format_name: a.format_name,
+        date_time_behavior: a.date_time_behavior.clone(),
+        precision_source: a.precision_source,
+        is_primary_image: a.is_primary_image,
+        max_image_size: a.max_height.zip(a.max_width),
         property: if kind.is_lookup() { format!("_{}_value", a.logical_name) } else { a.logical_name.clone() },
         logical_name: a.logical_name,
         schema_name: a.schema_name,
@@ -254,6 +316,7 @@ fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
                         label: o.label.unwrap_or_default(),
                         state: o.state,
                         default_status: o.default_status,
+                        invariant_name: o.invariant_name,
                     })
                     .collect()
             })

@@ -5,6 +5,8 @@
 //! `Arc` by everything that serves the org.
 
 mod attribute;
+pub mod csdl;
+pub mod definitions;
 mod load;
 mod navigation;
 
@@ -24,6 +26,10 @@ pub struct EntityDef {
     pub schema_name: String,
     /// `accounts`
     pub entity_set_name: String,
+    /// `accounts` (metadata's `LogicalCollectionName`)
+    pub logical_collection_name: String,
+    /// `Accounts` (metadata's `CollectionSchemaName`)
+    pub collection_schema_name: String,
     /// `accountid`
     pub primary_id: String,
     /// `name` (absent on intersect-like tables such as activityparty)
@@ -34,8 +40,14 @@ pub struct EntityDef {
     pub ownership: String,
     /// Activity tables (phonecall, task, …) share `activityid` and activity parties.
     pub is_activity: bool,
+    /// Custom tables (`IsCustomEntity`); every fixture table today is a system table.
+    pub is_custom: bool,
     /// Display name, e.g. `Account`.
     pub display_name: Option<String>,
+    /// Plural display name, e.g. `Accounts`.
+    pub display_collection_name: Option<String>,
+    /// The table's description, if the fixture has one.
+    pub description: Option<String>,
     /// Columns in definition order.
     pub attributes: Vec<AttributeDef>,
     /// Column index by logical name.
@@ -55,6 +67,10 @@ pub struct EntityDef {
 pub struct KeyDef {
     /// The key's logical name.
     pub logical_name: String,
+    /// The key's schema name (`AccountNumberKey`).
+    pub schema_name: String,
+    /// Display label.
+    pub display_name: Option<String>,
     /// Columns, in the order they make up the key.
     pub attributes: Vec<String>,
 }
@@ -80,6 +96,11 @@ pub struct Relationship {
     pub cascade_delete: String,
     /// The table's hierarchy (parent/child on the same table), used by Above/Under.
     pub is_hierarchical: bool,
+    /// The whole cascade configuration as `(action, behaviour)` pairs, for metadata readers;
+    /// empty when the fixture gave none.
+    pub cascade: Vec<(String, String)>,
+    /// Whether the relationship may be customized (reported by metadata only).
+    pub is_customizable: bool,
 }
 
 /// A many-to-many relationship.
@@ -93,10 +114,16 @@ pub struct ManyToMany {
     pub entity1: String,
     /// Navigation property on the first table.
     pub entity1_nav: String,
+    /// The intersect table's column for the first table, when the fixture names it.
+    pub entity1_intersect_attribute: Option<String>,
     /// Second table.
     pub entity2: String,
     /// Navigation property on the second table.
     pub entity2_nav: String,
+    /// The intersect table's column for the second table, when the fixture names it.
+    pub entity2_intersect_attribute: Option<String>,
+    /// Whether the relationship may be customized (reported by metadata only).
+    pub is_customizable: bool,
 }
 
 impl EntityDef {
@@ -137,6 +164,11 @@ impl EntityDef {
 pub struct Metadata {
     entities: HashMap<String, Arc<EntityDef>>,
     by_set: HashMap<String, String>,
+    /// Bumped by every schema change ([`Metadata::touch`]), so caches derived from the
+    /// schema can tell that they are stale even when the catalog was changed in place.
+    generation: u64,
+    /// The `$metadata` document, rendered on first use and keyed on `generation`.
+    csdl: csdl::Cache,
 }
 
 impl Metadata {
@@ -163,5 +195,31 @@ impl Metadata {
     /// All tables, in no particular order.
     pub fn entities(&self) -> impl Iterator<Item = &Arc<EntityDef>> {
         self.entities.values()
+    }
+
+    /// All tables, by logical name: the order every metadata listing uses, so that
+    /// responses and `$metadata` are byte-for-byte stable across runs.
+    pub fn entities_sorted(&self) -> Vec<&Arc<EntityDef>> {
+        let mut all: Vec<_> = self.entities.values().collect();
+        all.sort_by(|a, b| a.logical_name.cmp(&b.logical_name));
+        all
+    }
+
+    /// The schema's generation: changes whenever the schema does.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Records a schema change. Whatever edits tables or columns must call this, so that
+    /// the cached `$metadata` document (and any later cache keyed on the generation) is
+    /// rebuilt on next use.
+    pub fn touch(&mut self) {
+        self.generation += 1;
+    }
+
+    /// The `$metadata` CSDL document for the current generation, rendered once and then
+    /// shared (cloning `Bytes` is a reference-count bump).
+    pub fn csdl(&self) -> bytes::Bytes {
+        self.csdl.get_or_render(self.generation, || csdl::render(self))
     }
 }

@@ -7,6 +7,7 @@ mod associate;
 mod batch;
 mod create;
 mod delete;
+pub mod metadata;
 mod property;
 mod retrieve;
 mod retrieve_multiple;
@@ -37,6 +38,14 @@ pub enum Operation {
     ServiceDocument,
     /// `GET WhoAmI`
     WhoAmI,
+    /// `GET $metadata`: the CSDL document.
+    Metadata,
+    /// `GET EntityDefinitions…`, `RelationshipDefinitions…`, `GlobalOptionSetDefinitions…`
+    Definitions {
+        /// The metadata resource, resolved against the catalog (boxed: it is much larger
+        /// than the other variants).
+        path: Box<metadata::DefinitionPath>,
+    },
     /// `POST $batch`
     Batch,
     /// `POST /accounts`
@@ -267,6 +276,8 @@ impl Operation {
         match self {
             Operation::ServiceDocument => service_document::apply(ctx),
             Operation::WhoAmI => who_am_i::apply(ctx),
+            Operation::Metadata => metadata::csdl(ctx),
+            Operation::Definitions { path } => metadata::apply(ctx, *path),
             Operation::Batch => batch::apply(ctx),
             Operation::Create { entity } => create::apply(ctx, &entity),
             Operation::RetrieveMultiple { entity } => retrieve_multiple::apply(ctx, &entity),

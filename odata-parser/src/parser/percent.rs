@@ -1,7 +1,8 @@
 //! Percent-decoding of query-string names and values (RFC 3986 `pct-encoded`).
 //!
-//! `+` is kept as a literal plus, not a space: Dataverse clients encode spaces as `%20`,
-//! and `+` is meaningful in values such as `2024-05-01T10:00:00+02:00`.
+//! `+` is a space, as in `application/x-www-form-urlencoded` and as Dataverse (ASP.NET)
+//! reads query strings: Microsoft's Python SDK sends `$filter=LogicalName+eq+'account'`.
+//! A literal plus (`…T10:00:00+02:00`) must be sent as `%2B`, which every client does.
 
 /// A percent-decoding failure: byte offset and length of the bad sequence in the raw text.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub(crate) struct BadEncoding {
 /// Decodes `raw`, which starts at byte `base` of the query string; errors are reported
 /// at their position in the query string. Decoded bytes must form UTF-8.
 pub(crate) fn parse_pct_encoded(raw: &str, base: usize) -> Result<String, BadEncoding> {
-    if !raw.contains('%') {
+    if !raw.contains(['%', '+']) {
         return Ok(raw.to_owned());
     }
     let bytes = raw.as_bytes();
@@ -43,7 +44,7 @@ pub(crate) fn parse_pct_encoded(raw: &str, base: usize) -> Result<String, BadEnc
             origins.push(i);
             i += 3;
         } else {
-            decoded.push(bytes[i]);
+            decoded.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
             origins.push(i);
             i += 1;
         }
@@ -67,7 +68,8 @@ mod tests {
             parse_pct_encoded("name%20eq%20'x'", 0).unwrap(),
             "name eq 'x'"
         );
-        assert_eq!(parse_pct_encoded("a+b", 0).unwrap(), "a+b");
+        assert_eq!(parse_pct_encoded("a+b", 0).unwrap(), "a b");
+        assert_eq!(parse_pct_encoded("a%2Bb", 0).unwrap(), "a+b");
         assert_eq!(parse_pct_encoded("%24select", 0).unwrap(), "$select");
         assert_eq!(parse_pct_encoded("%C3%A9t%C3%A9", 0).unwrap(), "été");
         assert_eq!(parse_pct_encoded("été", 0).unwrap(), "été");
