@@ -2,16 +2,23 @@
 //!
 //! # Request lifecycle
 //!
-//! 1. [`server`] accepts a connection, collects the request body within the size limit,
-//!    and hands a `Request<Bytes>` to [`App::handle`] (see [`app`]).
-//! 2. [`app`] finds the [`org`] and the service root (`{scheme}://{Host}/api/data/v9.x/`),
-//!    and parses the path and query string with [`odata_parser`].
-//! 3. [`route`] maps method + path to an [`operation::Operation`], resolving entity sets,
+//! 1. [`server`] accepts a connection (plain or TLS, [`server::tls`]), collects the request
+//!    body within the size limit, and hands a `Request<Bytes>` to [`App::handle`] (see [`app`]).
+//! 2. [`app`] finds the [`org`]; token-service paths go to [`auth`] (client credentials,
+//!    discovery, JWKS). For the Web API, [`auth::caller`] checks the bearer token (per the
+//!    auth mode) and impersonation headers to decide who is calling.
+//! 3. [`app::execute`] parses the path and query string with [`odata_parser`], and
+//!    [`route`] maps method + path to an [`operation::Operation`], resolving entity sets,
 //!    keys and navigation properties against [`metadata`].
-//! 4. The operation decodes its body ([`wire::input`]) and runs: writes go through
-//!    [`operation::write`] inside one [`store`] transaction, so a failure leaves no trace.
-//! 5. [`wire`] renders OData JSON ([`wire::json`]) with the annotations the `Prefer` header
-//!    asked for; any failure becomes a Dataverse error from the one catalog in [`error`].
+//! 4. The operation decodes its body ([`wire::input`]) and runs: reads plan and execute a
+//!    [`query`] over a store snapshot; writes go through [`operation::write`] inside one
+//!    [`store`] transaction, so a failure leaves no trace. `$batch`
+//!    ([`wire::multipart`]) runs each part through step 3 again, a changeset sharing one
+//!    transaction ([`operation::access`]).
+//! 5. [`wire`] renders OData JSON ([`wire::json`], [`wire::expand`]) with the annotations the
+//!    `Prefer` header asked for, or `$batch` framing ([`wire::batch`]), or CSDL
+//!    ([`metadata::csdl`]); any failure becomes a Dataverse error from the one catalog in
+//!    [`error`].
 //!
 //! The org itself is data: [`fixtures`] embeds the default org's tables and seed records.
 
