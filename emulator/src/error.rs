@@ -1,5 +1,5 @@
 //! The one error catalog. Every failure the emulator reports becomes an [`Error`] here,
-//! and [`Error::into_response`] is the only place that renders the Dataverse error body
+//! and [`Error::body`] (through `Reply::from`) is the only place that renders the Dataverse error body
 //! `{"error":{"code":"0x…","message":"…"}}`.
 //!
 //! Hex codes come from Microsoft's Web API error-code reference

@@ -1,7 +1,7 @@
 //! The org's schema: tables, columns, option sets, relationships and keys.
 //!
 //! This is the single source of truth the store validates against and every endpoint
-//! reads. It is loaded from the fixture JSON ([`load`]) and shared read-only behind an
+//! reads. It is loaded from the fixture JSON (`load.rs`) and shared read-only behind an
 //! `Arc` by everything that serves the org.
 
 mod attribute;
