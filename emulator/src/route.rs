@@ -20,6 +20,21 @@ pub struct RecordPath {
     pub key: Key,
 }
 
+/// Well-known Dataverse messages the emulator doesn't implement yet: a clear 501 instead
+/// of "Resource not found", so a client fails fast and says why.
+const UNEMULATED_MESSAGES: &[&str] = &[
+    "BulkDelete",
+    "RetrieveMetadataChanges",
+    "CreateEntities",
+    "ExecuteFetch",
+    "RetrieveTotalRecordCount",
+    "InitializeFrom",
+];
+
+fn not_emulated(name: &str) -> Error {
+    Error::new(crate::error::Code::NotSupported, format!("The message '{name}' is not emulated yet."))
+}
+
 fn entity_set(metadata: &Metadata, name: &str) -> Result<Arc<EntityDef>> {
     metadata.entity_by_set(name).cloned().ok_or_else(|| Error::segment_not_found(name))
 }
@@ -34,6 +49,15 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
             Method::GET => Ok(Operation::ServiceDocument),
             _ => Err(not_allowed()),
         },
+        [Identifier { name, parens: None | Some(Parens::Empty) }] if name == "RetrieveVersion" => match *method {
+            Method::GET => Ok(Operation::RetrieveVersion),
+            _ => Err(Error::new(
+                crate::error::Code::ResourceNotFound,
+                format!("No HTTP resource was found that matches the request URI '{url}'."),
+            )),
+        },
+        [Identifier { name, .. }, ..] if UNEMULATED_MESSAGES.contains(&name.as_str()) => Err(not_emulated(name)),
+        [Identifier { .. }, Identifier { name, .. }, ..] if name.starts_with("Microsoft.Dynamics.CRM.") => Err(not_emulated(name)),
         [Identifier { name, parens: None | Some(Parens::Empty) }] if name == "WhoAmI" => match *method {
             Method::GET => Ok(Operation::WhoAmI),
             _ => Err(Error::new(

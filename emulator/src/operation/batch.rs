@@ -112,6 +112,10 @@ fn build_request(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, St
     }
     let method = http::Method::from_bytes(part.method.as_bytes()).map_err(|_| Error::new(Code::BadRequest, format!("'{}' is not an HTTP method.", part.method)))?;
     let mut req = Request::builder().method(method).uri(uri).body(Bytes::from(resolve_body(&part.body, ids)?)).map_err(Error::internal)?;
+    // Parts travel inside the outer request, so they share its scheme (https under --tls).
+    if ctx.root.starts_with("https://") {
+        req.extensions_mut().insert(crate::app::Scheme("https"));
+    }
     let headers = req.headers_mut();
     for (name, value) in &part.headers {
         if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {

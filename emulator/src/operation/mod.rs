@@ -48,6 +48,8 @@ pub enum Operation {
     },
     /// `POST $batch`
     Batch,
+    /// `GET RetrieveVersion`
+    RetrieveVersion,
     /// `POST /accounts`
     Create {
         /// The table.
@@ -263,7 +265,7 @@ impl Ctx<'_, '_> {
             };
             return Err(Error::new(crate::error::Code::BadRequest, message));
         }
-        if let Some((name, _)) = q.custom.iter().find(|(n, _)| n == "fetchXml" || n == "savedQuery" || n == "userQuery") {
+        if let Some((name, _)) = q.custom.iter().find(|(n, _)| matches!(n.as_str(), "fetchXml" | "savedQuery" | "userQuery" | "sql")) {
             return Err(Error::new(crate::error::Code::NotSupported, format!("The query parameter '{name}' is not emulated yet.")));
         }
         Ok(())
@@ -279,6 +281,7 @@ impl Operation {
             Operation::Metadata => metadata::csdl(ctx),
             Operation::Definitions { path } => metadata::apply(ctx, *path),
             Operation::Batch => batch::apply(ctx),
+            Operation::RetrieveVersion => who_am_i::retrieve_version(ctx),
             Operation::Create { entity } => create::apply(ctx, &entity),
             Operation::RetrieveMultiple { entity } => retrieve_multiple::apply(ctx, &entity),
             Operation::Count { entity } => retrieve_multiple::count(ctx, &entity),
