@@ -57,7 +57,12 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
             )),
         },
         [Identifier { name, .. }, ..] if UNEMULATED_MESSAGES.contains(&name.as_str()) => Err(not_emulated(name)),
-        [Identifier { .. }, Identifier { name, .. }, ..] if name.starts_with("Microsoft.Dynamics.CRM.") => Err(not_emulated(name)),
+        // A bound action or function on a table (metadata casts are routed below).
+        [Identifier { name: set, .. }, Identifier { name, .. }, ..]
+            if name.starts_with("Microsoft.Dynamics.CRM.") && !crate::operation::metadata::DEFINITION_SETS.contains(&set.as_str()) =>
+        {
+            Err(not_emulated(name))
+        }
         [Identifier { name, parens: None | Some(Parens::Empty) }] if name == "WhoAmI" => match *method {
             Method::GET => Ok(Operation::WhoAmI),
             _ => Err(Error::new(

@@ -149,3 +149,23 @@ async fn unknown_navigation_segment_is_404() {
     let r = s.get(&format!("accounts({FABRIKAM})/contact_customer_accountz")).await;
     assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'contact_customer_accountz'.");
 }
+
+#[tokio::test]
+async fn unemulated_messages_and_options_fail_fast_with_501() {
+    let s = Server::start().await;
+    let r = s.post("accounts/Microsoft.Dynamics.CRM.CreateMultiple", r#"{"Targets":[]}"#).await;
+    assert!(r.assert_error(501, "0x80040315").contains("Microsoft.Dynamics.CRM.CreateMultiple"));
+    let r = s.post("BulkDelete", "{}").await;
+    assert!(r.assert_error(501, "0x80040315").contains("BulkDelete"));
+    let r = s.get("accounts?sql=SELECT%20name%20FROM%20account").await;
+    assert!(r.assert_error(501, "0x80040315").contains("sql"));
+}
+
+#[tokio::test]
+async fn retrieve_version_reports_the_org_version() {
+    let s = Server::start().await;
+    let r = s.get("RetrieveVersion()").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json["Version"], "9.2.25093.00168");
+    assert!(r.json["@odata.context"].as_str().unwrap().ends_with("$metadata#Microsoft.Dynamics.CRM.RetrieveVersionResponse"));
+}
