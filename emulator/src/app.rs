@@ -104,7 +104,10 @@ impl App {
         };
         match (req.method(), endpoint) {
             (&http::Method::POST, auth::Endpoint::Token(tenant)) => {
-                auth::token::handle(&org.settings, key, &tenant, req.headers(), req.body(), org.clock.now(), self.inner.config.token_lifetime_secs)
+                auth::token::handle(&org.settings, key, &tenant, req.headers(), req.body(), org.clock.now(), self.inner.config.token_lifetime_secs, false)
+            }
+            (&http::Method::POST, auth::Endpoint::TokenV1(tenant)) => {
+                auth::token::handle(&org.settings, key, &tenant, req.headers(), req.body(), org.clock.now(), self.inner.config.token_lifetime_secs, true)
             }
             (&http::Method::GET, auth::Endpoint::OpenIdConfiguration(tenant)) => auth::discovery::openid_configuration(origin, &tenant),
             (&http::Method::GET, auth::Endpoint::Keys(tenant)) => auth::discovery::jwks(key, origin, &tenant),

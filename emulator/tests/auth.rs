@@ -204,3 +204,20 @@ async fn discovery_documents_and_a_jwks_that_verifies_issued_tokens() {
     let verified = jsonwebtoken::decode::<Value>(&t, &decoding, &validation).expect("the JWKS key verifies the token");
     assert_eq!(verified.claims["appid"], CLIENT_ID);
 }
+
+#[tokio::test]
+async fn the_v1_token_endpoint_takes_a_resource() {
+    let s = Server::start_with(strict()).await;
+    let form = format!("grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}&resource={}", enc(&org_url(&s)));
+    let r = s.send_raw_body(Method::POST, &format!("/{TENANT}/oauth2/token"), &[("content-type", "application/x-www-form-urlencoded")], &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["expires_in"], "3599", "v1 writes numbers as strings");
+    assert_eq!(r.json["resource"], org_url(&s));
+    let t = r.json["access_token"].as_str().unwrap();
+    assert_eq!(claims(t)["aud"], org_url(&s));
+    let me = s.get_with("WhoAmI", &[("authorization", &format!("Bearer {t}"))]).await;
+    assert_eq!(me.json["UserId"], APP_USER);
+    let missing = s.send_raw_body(Method::POST, &format!("/{TENANT}/oauth2/token"), &[("content-type", "application/x-www-form-urlencoded")], &format!("grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}")).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.json["error"], "invalid_request");
+}

@@ -37,8 +37,10 @@ pub enum AuthMode {
 /// A token-service endpoint, from the request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// `/{tenant}/oauth2/v2.0/token` and the v1 `/{tenant}/oauth2/token`.
+    /// `/{tenant}/oauth2/v2.0/token`.
     Token(String),
+    /// The v1 `/{tenant}/oauth2/token`, which takes `resource=` instead of a scope.
+    TokenV1(String),
     /// `/{tenant}/v2.0/.well-known/openid-configuration` (and the v1 variant).
     OpenIdConfiguration(String),
     /// `/{tenant}/discovery/v2.0/keys` (and `/discovery/keys`).
@@ -52,7 +54,8 @@ pub fn endpoint(path: &str) -> Option<Endpoint> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     Some(match segs.as_slice() {
         ["common", "discovery", "instance"] => Endpoint::Instance,
-        [tenant, "oauth2", "v2.0", "token"] | [tenant, "oauth2", "token"] => Endpoint::Token(tenant.to_string()),
+        [tenant, "oauth2", "v2.0", "token"] => Endpoint::Token(tenant.to_string()),
+        [tenant, "oauth2", "token"] => Endpoint::TokenV1(tenant.to_string()),
         [tenant, "v2.0", ".well-known", "openid-configuration"] | [tenant, ".well-known", "openid-configuration"] => Endpoint::OpenIdConfiguration(tenant.to_string()),
         [tenant, "discovery", "v2.0", "keys"] | [tenant, "discovery", "keys"] => Endpoint::Keys(tenant.to_string()),
         _ => return None,

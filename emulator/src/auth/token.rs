@@ -77,8 +77,10 @@ pub fn app_token(key: &SigningKey, settings: &OrgSettings, app: &Application, au
     jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(|e| e.to_string())
 }
 
-/// Handles a token request for `tenant`.
-pub fn handle(settings: &OrgSettings, key: &SigningKey, tenant: &str, headers: &HeaderMap, body: &[u8], now: OffsetDateTime, lifetime: i64) -> Reply {
+/// Handles a token request for `tenant`. `v1` is the `/oauth2/token` endpoint: the
+/// audience comes from `resource=`, and the response carries v1's string-valued fields.
+#[allow(clippy::too_many_arguments)]
+pub fn handle(settings: &OrgSettings, key: &SigningKey, tenant: &str, headers: &HeaderMap, body: &[u8], now: OffsetDateTime, lifetime: i64, v1: bool) -> Reply {
     if !is_tenant(settings, tenant) {
         return errors::reply(Aadsts::UnknownTenant, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."), now);
     }
@@ -105,16 +107,32 @@ pub fn handle(settings: &OrgSettings, key: &SigningKey, tenant: &str, headers: &
     if secret.as_deref() != Some(app.client_secret.as_str()) {
         return errors::reply(Aadsts::InvalidClientSecret, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."), now);
     }
-    let scope = params.get("scope").map(String::as_str).unwrap_or("");
-    let Some(audience) = resource_of(scope) else {
-        return errors::reply(Aadsts::InvalidScope, &format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."), now);
+    let audience = if v1 {
+        let resource = params.get("resource").map(String::as_str).unwrap_or("").trim_end_matches('/').to_string();
+        if !(resource.starts_with("https://") || resource.starts_with("http://")) {
+            return errors::reply(Aadsts::MissingParameter, "The request body must contain the following parameter: 'resource'.", now);
+        }
+        resource
+    } else {
+        let scope = params.get("scope").map(String::as_str).unwrap_or("");
+        match resource_of(scope) {
+            Some(a) => a,
+            None => return errors::reply(Aadsts::InvalidScope, &format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."), now),
+        }
+    };
+    let body = |token: String| {
+        if v1 {
+            let iat = now.unix_timestamp();
+            json!({
+                "token_type": "Bearer", "expires_in": lifetime.to_string(), "ext_expires_in": lifetime.to_string(),
+                "expires_on": (iat + lifetime).to_string(), "not_before": iat.to_string(), "resource": audience, "access_token": token,
+            })
+        } else {
+            json!({ "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token })
+        }
     };
     match app_token(key, settings, app, &audience, now, lifetime) {
-        Ok(token) => Reply::json_with_type(
-            StatusCode::OK,
-            &json!({ "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token }),
-            "application/json; charset=utf-8",
-        )
+        Ok(token) => Reply::json_with_type(StatusCode::OK, &body(token), "application/json; charset=utf-8")
         .header("cache-control", "no-store, no-cache")
         .header("pragma", "no-cache"),
         Err(e) => Reply::from(crate::error::Error::internal(format!("signing a token: {e}"))),
