@@ -7,7 +7,9 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 import { DynamicsWebApi } from "dynamics-web-api";
+import { CreatedRecords } from "./helpers.mjs";
 
 /** `<repo>/target/debug/dataverse-emulator`; this file lives in `<repo>/conformance-tests/node/lib/`. */
 const DEFAULT_EMULATOR_BIN = fileURLToPath(new URL("../../../target/debug/dataverse-emulator", import.meta.url));
@@ -177,4 +179,32 @@ function spawnEmulator(bin) {
       }
     });
   });
+}
+
+/**
+ * Registers `before`/`after` hooks on the enclosing `describe` that start a target and, at
+ * the end, delete what the tests created and stop it. Returns the suite's handles: `dwa`
+ * (the client, once started) and `created` (records to clean up).
+ */
+export function useTarget() {
+  /** @type {Awaited<ReturnType<typeof startTarget>> | undefined} */
+  let target;
+  const suite = {
+    /** @type {import("dynamics-web-api").DynamicsWebApi} */
+    get dwa() {
+      return target.client;
+    },
+    created: new CreatedRecords(),
+  };
+  before(async () => {
+    target = await startTarget();
+  });
+  after(async () => {
+    try {
+      if (target) await suite.created.deleteAll(target.client);
+    } finally {
+      await target?.stop();
+    }
+  });
+  return suite;
 }

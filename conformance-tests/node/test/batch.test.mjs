@@ -7,43 +7,27 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, it } from "node:test";
-import { startTarget } from "../lib/harness.mjs";
-import { CreatedRecords, GUID, unique } from "../lib/helpers.mjs";
+import { describe, it } from "node:test";
+import { useTarget } from "../lib/harness.mjs";
+import { GUID, unique } from "../lib/helpers.mjs";
 
 /** Dataverse error code for "<entity> With Id = … Does Not Exist". */
 const RECORD_NOT_FOUND = "0x80040217";
 
 describe("dynamics-web-api 2.5.0: $batch", { timeout: 30_000 }, () => {
-  /** @type {Awaited<ReturnType<typeof startTarget>>} */
-  let target;
-  /** @type {import("dynamics-web-api").DynamicsWebApi} */
-  let dwa;
-  const created = new CreatedRecords();
-
-  before(async () => {
-    target = await startTarget();
-    dwa = target.client;
-  });
-
-  after(async () => {
-    try {
-      if (dwa) await created.deleteAll(dwa);
-    } finally {
-      await target?.stop();
-    }
-  });
+  const suite = useTarget();
+  const { created } = suite;
 
   /** Creates a contact outside any batch and tracks it for cleanup. */
   async function createContact(lastname, extra = {}) {
-    const id = created.add("contacts", await dwa.create({ collection: "contacts", data: { firstname: "Ada", lastname, ...extra } }));
+    const id = created.add("contacts", await suite.dwa.create({ collection: "contacts", data: { firstname: "Ada", lastname, ...extra } }));
     assert.match(id, GUID);
     return id;
   }
 
   /** The lastnames of contacts whose lastname starts with `prefix`, sorted. */
   async function lastnamesStartingWith(prefix) {
-    const found = await dwa.retrieveMultiple({
+    const found = await suite.dwa.retrieveMultiple({
       collection: "contacts",
       select: ["lastname"],
       filter: `startswith(lastname,'${prefix}')`,
@@ -67,19 +51,19 @@ describe("dynamics-web-api 2.5.0: $batch", { timeout: 30_000 }, () => {
     const doomed = await createContact(`${prefix}-doomed`);
     const accountName = unique("conf-batch");
 
-    dwa.startBatch();
-    dwa.retrieveMultiple({
+    suite.dwa.startBatch();
+    suite.dwa.retrieveMultiple({
       collection: "contacts",
       select: ["firstname", "lastname"],
       filter: `startswith(lastname,'${prefix}')`,
       orderBy: ["lastname desc"],
     });
-    dwa.count({ collection: "contacts", filter: `startswith(lastname,'${prefix}')` });
-    dwa.create({ collection: "contacts", data: { firstname: "Bea", lastname: `${prefix}-new` }, contentId: "1" });
-    dwa.create({ collection: "accounts", data: { name: accountName, "primarycontactid@odata.bind": "$1" } });
-    dwa.update({ collection: "contacts", key: kept, data: { firstname: "Updated" } });
-    dwa.deleteRecord({ collection: "contacts", key: doomed });
-    const results = await dwa.executeBatch();
+    suite.dwa.count({ collection: "contacts", filter: `startswith(lastname,'${prefix}')` });
+    suite.dwa.create({ collection: "contacts", data: { firstname: "Bea", lastname: `${prefix}-new` }, contentId: "1" });
+    suite.dwa.create({ collection: "accounts", data: { name: accountName, "primarycontactid@odata.bind": "$1" } });
+    suite.dwa.update({ collection: "contacts", key: kept, data: { firstname: "Updated" } });
+    suite.dwa.deleteRecord({ collection: "contacts", key: doomed });
+    const results = await suite.dwa.executeBatch();
 
     assert.equal(results.length, 6, JSON.stringify(results));
     const [query, count, contactId, accountId, updated, deleted] = results;
@@ -100,14 +84,14 @@ describe("dynamics-web-api 2.5.0: $batch", { timeout: 30_000 }, () => {
     assert.equal(updated, true);
     assert.equal(deleted, true);
 
-    const account = await dwa.retrieve({ collection: "accounts", key: accountId, select: ["name", "_primarycontactid_value"] });
+    const account = await suite.dwa.retrieve({ collection: "accounts", key: accountId, select: ["name", "_primarycontactid_value"] });
     assert.equal(account.name, accountName);
     assert.equal(account._primarycontactid_value, contactId);
-    const contact = await dwa.retrieve({ collection: "contacts", key: contactId, select: ["fullname"] });
+    const contact = await suite.dwa.retrieve({ collection: "contacts", key: contactId, select: ["fullname"] });
     assert.equal(contact.fullname, `Bea ${prefix}-new`);
-    const updatedContact = await dwa.retrieve({ collection: "contacts", key: kept, select: ["firstname"] });
+    const updatedContact = await suite.dwa.retrieve({ collection: "contacts", key: kept, select: ["firstname"] });
     assert.equal(updatedContact.firstname, "Updated");
-    await assert.rejects(dwa.retrieve({ collection: "contacts", key: doomed, select: ["lastname"] }), {
+    await assert.rejects(suite.dwa.retrieve({ collection: "contacts", key: doomed, select: ["lastname"] }), {
       status: 404,
       code: RECORD_NOT_FOUND,
     });
@@ -115,21 +99,21 @@ describe("dynamics-web-api 2.5.0: $batch", { timeout: 30_000 }, () => {
 
   it("Content-ID references in request URLs: update, single-property PUT and associate through $1", async () => {
     const prefix = unique("BatchRef");
-    const account = created.add("accounts", await dwa.create({ collection: "accounts", data: { name: unique("conf-ref") } }));
+    const account = created.add("accounts", await suite.dwa.create({ collection: "accounts", data: { name: unique("conf-ref") } }));
 
-    dwa.startBatch();
-    dwa.create({ collection: "contacts", data: { firstname: "Ref", lastname: `${prefix}-a` }, contentId: "1" });
-    dwa.update({ contentId: "$1", data: { firstname: "Patched" } });
-    dwa.updateSingleProperty({ contentId: "$1", fieldValuePair: { lastname: `${prefix}-b` } });
-    dwa.associate({ collection: "accounts", primaryKey: account, relationshipName: "contact_customer_accounts", relatedKey: "$1" });
-    const results = await dwa.executeBatch();
+    suite.dwa.startBatch();
+    suite.dwa.create({ collection: "contacts", data: { firstname: "Ref", lastname: `${prefix}-a` }, contentId: "1" });
+    suite.dwa.update({ contentId: "$1", data: { firstname: "Patched" } });
+    suite.dwa.updateSingleProperty({ contentId: "$1", fieldValuePair: { lastname: `${prefix}-b` } });
+    suite.dwa.associate({ collection: "accounts", primaryKey: account, relationshipName: "contact_customer_accounts", relatedKey: "$1" });
+    const results = await suite.dwa.executeBatch();
 
     assert.equal(results.length, 4, JSON.stringify(results));
     const contactId = created.add("contacts", results[0]);
     assert.match(contactId, GUID);
     assert.equal(results[1], true);
 
-    const contact = await dwa.retrieve({
+    const contact = await suite.dwa.retrieve({
       collection: "contacts",
       key: contactId,
       select: ["firstname", "lastname", "_parentcustomerid_value"],
@@ -143,11 +127,11 @@ describe("dynamics-web-api 2.5.0: $batch", { timeout: 30_000 }, () => {
     const prefix = unique("BatchFail");
     const bystander = await createContact(`${prefix}-bystander`);
 
-    dwa.startBatch();
-    dwa.create({ collection: "contacts", data: { lastname: `${prefix}-1` } });
-    dwa.update({ collection: "contacts", key: bystander, data: { firstname: "Changed" } });
-    dwa.create({ collection: "contacts", data: { lastname: `${prefix}-2`, numberofchildren: -5 } });
-    const rejection = await dwa.executeBatch().then(
+    suite.dwa.startBatch();
+    suite.dwa.create({ collection: "contacts", data: { lastname: `${prefix}-1` } });
+    suite.dwa.update({ collection: "contacts", key: bystander, data: { firstname: "Changed" } });
+    suite.dwa.create({ collection: "contacts", data: { lastname: `${prefix}-2`, numberofchildren: -5 } });
+    const rejection = await suite.dwa.executeBatch().then(
       (results) => assert.fail(`executeBatch resolved: ${JSON.stringify(results)}`),
       (error) => error,
     );
@@ -156,22 +140,22 @@ describe("dynamics-web-api 2.5.0: $batch", { timeout: 30_000 }, () => {
     assert.equal(rejection.length, 1, "one error part stands for the whole changeset");
     assertErrorPart(rejection[0], 400);
     assert.deepEqual(await lastnamesStartingWith(prefix), [`${prefix}-bystander`]);
-    const unchanged = await dwa.retrieve({ collection: "contacts", key: bystander, select: ["firstname"] });
+    const unchanged = await suite.dwa.retrieve({ collection: "contacts", key: bystander, select: ["firstname"] });
     assert.equal(unchanged.firstname, "Ada");
   });
 
   describe("errors outside changesets", () => {
     /** Queues: an update of a missing id, then a create of `lastname`, both top-level. */
     function queueFailureThenCreate(lastname) {
-      dwa.startBatch();
-      dwa.update({ collection: "contacts", key: randomUUID(), data: { firstname: "Ghost" }, inChangeSet: false });
-      dwa.create({ collection: "contacts", data: { lastname }, inChangeSet: false });
+      suite.dwa.startBatch();
+      suite.dwa.update({ collection: "contacts", key: randomUUID(), data: { firstname: "Ghost" }, inChangeSet: false });
+      suite.dwa.create({ collection: "contacts", data: { lastname }, inChangeSet: false });
     }
 
     it("without continueOnError, the first failure rejects the batch and later requests don't run", async () => {
       const lastname = unique("BatchStop");
       queueFailureThenCreate(lastname);
-      const rejection = await dwa.executeBatch().then(
+      const rejection = await suite.dwa.executeBatch().then(
         (results) => assert.fail(`executeBatch resolved: ${JSON.stringify(results)}`),
         (error) => error,
       );
@@ -184,12 +168,12 @@ describe("dynamics-web-api 2.5.0: $batch", { timeout: 30_000 }, () => {
     it("with continueOnError, the batch resolves and later requests run", async () => {
       const lastname = unique("BatchGoOn");
       queueFailureThenCreate(lastname);
-      const results = await dwa.executeBatch({ continueOnError: true });
+      const results = await suite.dwa.executeBatch({ continueOnError: true });
       assert.equal(results.length, 2, JSON.stringify(results));
       assertErrorPart(results[0], 404, RECORD_NOT_FOUND);
       const id = created.add("contacts", results[1]);
       assert.match(id, GUID);
-      const contact = await dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] });
+      const contact = await suite.dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] });
       assert.equal(contact.lastname, lastname);
     });
   });

@@ -5,8 +5,8 @@
 // same tests hold against a live org; nothing is created.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { startTarget } from "../lib/harness.mjs";
+import { describe, it } from "node:test";
+import { useTarget } from "../lib/harness.mjs";
 import { GUID } from "../lib/helpers.mjs";
 
 /** Dataverse error code for a missing component ("Could not find an entity with name …"). */
@@ -22,22 +22,10 @@ function assertLabel(label, text) {
 }
 
 describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
-  /** @type {Awaited<ReturnType<typeof startTarget>>} */
-  let target;
-  /** @type {import("dynamics-web-api").DynamicsWebApi} */
-  let dwa;
-
-  before(async () => {
-    target = await startTarget();
-    dwa = target.client;
-  });
-
-  after(async () => {
-    await target?.stop();
-  });
+  const suite = useTarget();
 
   it("retrieveEntities with select and filter finds one table, and an unknown one is an empty list", async () => {
-    const result = await dwa.retrieveEntities({
+    const result = await suite.dwa.retrieveEntities({
       select: ["LogicalName", "EntitySetName", "PrimaryIdAttribute"],
       filter: "LogicalName eq 'account'",
     });
@@ -52,10 +40,10 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
       result.oDataContext,
     );
 
-    const none = await dwa.retrieveEntities({ select: ["LogicalName"], filter: "LogicalName eq 'conf_nosuchtable'" });
+    const none = await suite.dwa.retrieveEntities({ select: ["LogicalName"], filter: "LogicalName eq 'conf_nosuchtable'" });
     assert.deepEqual(none.value, []);
 
-    const pair = await dwa.retrieveEntities({
+    const pair = await suite.dwa.retrieveEntities({
       select: ["LogicalName"],
       filter: "LogicalName eq 'account' or EntitySetName eq 'contacts'",
     });
@@ -63,7 +51,7 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
   });
 
   it("retrieveEntities with an unknown property rejects with 400", async () => {
-    await assert.rejects(dwa.retrieveEntities({ select: ["LogicalName"], filter: "NoSuchProperty eq 1" }), (error) => {
+    await assert.rejects(suite.dwa.retrieveEntities({ select: ["LogicalName"], filter: "NoSuchProperty eq 1" }), (error) => {
       assert.equal(error.status, 400);
       assert.equal(error.code, PROPERTY_NOT_FOUND);
       assert.match(error.message, /NoSuchProperty/);
@@ -72,7 +60,7 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
   });
 
   it("retrieveEntity by LogicalName='account' and by MetadataId", async () => {
-    const account = await dwa.retrieveEntity({ key: "LogicalName='account'" });
+    const account = await suite.dwa.retrieveEntity({ key: "LogicalName='account'" });
     assert.equal(account.LogicalName, "account");
     assert.equal(account.SchemaName, "Account");
     assert.equal(account.EntitySetName, "accounts");
@@ -84,12 +72,12 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
     assertLabel(account.DisplayName, "Account");
     assert.ok(account.oDataContext.endsWith("$metadata#EntityDefinitions/$entity"), account.oDataContext);
 
-    const byId = await dwa.retrieveEntity({ key: account.MetadataId, select: ["LogicalName", "EntitySetName"] });
+    const byId = await suite.dwa.retrieveEntity({ key: account.MetadataId, select: ["LogicalName", "EntitySetName"] });
     assert.equal(byId.LogicalName, "account");
     assert.equal(byId.MetadataId, account.MetadataId);
     assert.ok(byId.oDataContext.endsWith("$metadata#EntityDefinitions(LogicalName,EntitySetName)/$entity"), byId.oDataContext);
 
-    await assert.rejects(dwa.retrieveEntity({ key: "LogicalName='conf_nosuchtable'" }), (error) => {
+    await assert.rejects(suite.dwa.retrieveEntity({ key: "LogicalName='conf_nosuchtable'" }), (error) => {
       assert.equal(error.status, 404);
       assert.equal(error.code, DOES_NOT_EXIST);
       return true;
@@ -97,7 +85,7 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
   });
 
   it("retrieveAttributes with the Picklist cast and an OptionSet expand", async () => {
-    const result = await dwa.retrieveAttributes({
+    const result = await suite.dwa.retrieveAttributes({
       entityKey: "LogicalName='account'",
       castType: "Microsoft.Dynamics.CRM.PicklistAttributeMetadata",
       select: ["LogicalName"],
@@ -116,7 +104,7 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
   });
 
   it("retrieveAttributes with the Status cast shows each option's State", async () => {
-    const result = await dwa.retrieveAttributes({
+    const result = await suite.dwa.retrieveAttributes({
       entityKey: "LogicalName='account'",
       castType: "Microsoft.Dynamics.CRM.StatusAttributeMetadata",
       select: ["LogicalName"],
@@ -128,7 +116,7 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
   });
 
   it("retrieveAttribute LogicalName='name' is a string column with its type annotations", async () => {
-    const name = await dwa.retrieveAttribute({ entityKey: "LogicalName='account'", attributeKey: "LogicalName='name'" });
+    const name = await suite.dwa.retrieveAttribute({ entityKey: "LogicalName='account'", attributeKey: "LogicalName='name'" });
     assert.equal(name.LogicalName, "name");
     assert.equal(name["@odata.type"], "#Microsoft.Dynamics.CRM.StringAttributeMetadata");
     assert.equal(name.AttributeType, "String");
@@ -139,7 +127,7 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
     assert.equal(typeof name.MaxLength, "number");
     assert.match(name.MetadataId, GUID);
 
-    const selected = await dwa.retrieveAttribute({
+    const selected = await suite.dwa.retrieveAttribute({
       entityKey: "LogicalName='account'",
       attributeKey: "LogicalName='name'",
       select: ["LogicalName"],
@@ -149,14 +137,14 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
   });
 
   it("retrieveGlobalOptionSets returns a (possibly empty) list", async () => {
-    const result = await dwa.retrieveGlobalOptionSets({ select: ["Name"] });
+    const result = await suite.dwa.retrieveGlobalOptionSets({ select: ["Name"] });
     assert.ok(Array.isArray(result.value));
     for (const optionSet of result.value) assert.equal(typeof optionSet.Name, "string");
     assert.ok(result.oDataContext.includes("$metadata#GlobalOptionSetDefinitions"), result.oDataContext);
   });
 
   it("retrieveCsdlMetadata returns the CSDL document as XML text", async () => {
-    const xml = await dwa.retrieveCsdlMetadata();
+    const xml = await suite.dwa.retrieveCsdlMetadata();
     assert.equal(typeof xml, "string");
     assert.match(xml, /^<\?xml /);
     assert.ok(xml.includes('<edmx:Edmx Version="4.0"'));

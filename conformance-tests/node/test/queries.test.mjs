@@ -4,37 +4,21 @@
 // prefix that only the current test's records carry.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { startTarget } from "../lib/harness.mjs";
-import { CreatedRecords, GUID, WEAK_ETAG, unique } from "../lib/helpers.mjs";
+import { describe, it } from "node:test";
+import { useTarget } from "../lib/harness.mjs";
+import { GUID, WEAK_ETAG, unique } from "../lib/helpers.mjs";
 
 /** Dataverse error code for "Could not find a property named '…' on type '…'" in a query option. */
 // Microsoft's "Troubleshoot Dataverse Web API client errors" page shows this code for an unknown property.
 const PROPERTY_NOT_FOUND = "0x80060888";
 
 describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
-  /** @type {Awaited<ReturnType<typeof startTarget>>} */
-  let target;
-  /** @type {import("dynamics-web-api").DynamicsWebApi} */
-  let dwa;
-  const created = new CreatedRecords();
-
-  before(async () => {
-    target = await startTarget();
-    dwa = target.client;
-  });
-
-  after(async () => {
-    try {
-      if (dwa) await created.deleteAll(dwa);
-    } finally {
-      await target?.stop();
-    }
-  });
+  const suite = useTarget();
+  const { created } = suite;
 
   /** Creates an account (`data` must carry a unique `name`) and tracks it for cleanup. */
   async function createAccount(data) {
-    const id = created.add("accounts", await dwa.create({ collection: "accounts", data }));
+    const id = created.add("accounts", await suite.dwa.create({ collection: "accounts", data }));
     assert.match(id, GUID);
     return { id, ...data };
   }
@@ -42,7 +26,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
   /** Creates a contact `Ada <lastname>` (unique lastname unless given) and tracks it for cleanup. */
   async function createContact(extra = {}) {
     const data = { firstname: "Ada", lastname: unique("Lovelace"), ...extra };
-    const id = created.add("contacts", await dwa.create({ collection: "contacts", data }));
+    const id = created.add("contacts", await suite.dwa.create({ collection: "contacts", data }));
     assert.match(id, GUID);
     return { id, fullname: `${data.firstname} ${data.lastname}`, ...data };
   }
@@ -64,7 +48,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       const delta = await createAccount({ name: `${prefix} Delta`, numberofemployees: 5, address1_city: "Rome" });
 
       // String equality with '' and &; $select limits the columns to the selected ones plus the key.
-      const exact = await dwa.retrieveMultiple({
+      const exact = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name", "numberofemployees"],
         filter: `name eq '${prefix} O''Brien & Sons'`,
@@ -85,7 +69,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       const filter = `${namePrefix(prefix)} and (numberofemployees ge 100 or address1_city eq 'Rome')`;
       const orderBy = ["numberofemployees desc", "name asc"];
       const select = ["name", "numberofemployees", "address1_city"];
-      const counted = await dwa.retrieveMultiple({ collection: "accounts", select, filter, orderBy, count: true });
+      const counted = await suite.dwa.retrieveMultiple({ collection: "accounts", select, filter, orderBy, count: true });
       assert.deepEqual(
         counted.value.map((row) => [row.name, row.numberofemployees, row.address1_city]),
         [
@@ -97,7 +81,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       assert.equal(counted.oDataCount, 3);
 
       // The other direction on both keys.
-      const reversed = await dwa.retrieveMultiple({
+      const reversed = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name"],
         filter: `${namePrefix(prefix)} and numberofemployees lt 100`,
@@ -109,7 +93,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       );
 
       // $top cuts the sorted result. (The client's docs say not to combine $top with $count.)
-      const top = await dwa.retrieveMultiple({ collection: "accounts", select: ["name"], filter, orderBy, top: 2 });
+      const top = await suite.dwa.retrieveMultiple({ collection: "accounts", select: ["name"], filter, orderBy, top: 2 });
       assert.deepEqual(
         top.value.map((row) => row.accountid),
         [beta.id, gamma.id],
@@ -117,7 +101,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       assert.equal(top.oDataNextLink, undefined, "$top is not paging");
 
       // $count counts every match, not just the rows on the page.
-      const paged = await dwa.retrieveMultiple({ collection: "accounts", select: ["name"], filter, orderBy, count: true, maxPageSize: 2 });
+      const paged = await suite.dwa.retrieveMultiple({ collection: "accounts", select: ["name"], filter, orderBy, count: true, maxPageSize: 2 });
       assert.equal(paged.value.length, 2);
       assert.equal(paged.oDataCount, 3);
     });
@@ -133,10 +117,10 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
         orderBy: ["name asc"],
         maxPageSize: 2,
       };
-      const dataApiUrl = dwa.Utility.toAbsoluteUrl("");
+      const dataApiUrl = suite.dwa.Utility.toAbsoluteUrl("");
       assert.match(dataApiUrl, /\/api\/data\/v\d+\.\d+\/$/, "precondition: the client's data API URL");
 
-      const first = await dwa.retrieveMultiple(request);
+      const first = await suite.dwa.retrieveMultiple(request);
       assert.deepEqual(
         first.value.map((row) => row.name),
         accounts.slice(0, 2).map((a) => a.name),
@@ -145,7 +129,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       assert.ok(first.oDataNextLink.startsWith(dataApiUrl), `nextLink ${first.oDataNextLink} does not start with ${dataApiUrl}`);
       assert.ok(first.oDataNextLink.startsWith(`${dataApiUrl}accounts?`), `nextLink ${first.oDataNextLink} is not a query on accounts`);
 
-      const second = await dwa.retrieveMultiple(request, first.oDataNextLink);
+      const second = await suite.dwa.retrieveMultiple(request, first.oDataNextLink);
       assert.deepEqual(
         second.value.map((row) => row.name),
         accounts.slice(2, 4).map((a) => a.name),
@@ -154,7 +138,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       assert.ok(second.oDataNextLink.startsWith(dataApiUrl), `nextLink ${second.oDataNextLink} does not start with ${dataApiUrl}`);
       assert.notEqual(second.oDataNextLink, first.oDataNextLink);
 
-      const last = await dwa.retrieveMultiple(request, second.oDataNextLink);
+      const last = await suite.dwa.retrieveMultiple(request, second.oDataNextLink);
       assert.deepEqual(
         last.value.map((row) => row.accountid),
         [accounts[4].id],
@@ -175,11 +159,11 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       };
 
       // The same request really is paged: 3 + 3 + 1.
-      const firstPage = await dwa.retrieveMultiple(request);
+      const firstPage = await suite.dwa.retrieveMultiple(request);
       assert.equal(firstPage.value.length, 3);
       assert.equal(typeof firstPage.oDataNextLink, "string");
 
-      const all = await dwa.retrieveAll(request);
+      const all = await suite.dwa.retrieveAll(request);
       const expected = [...accounts].reverse();
       assert.deepEqual(
         all.value.map((row) => [row.accountid, row.name, row.numberofemployees]),
@@ -196,22 +180,22 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       for (let i = 0; i < 5; i++) await createAccount({ name: `${prefix}-${i}`, numberofemployees: i * 10 });
 
       // GET accounts?$filter=…&$count=true → @odata.count
-      assert.equal(await dwa.count({ collection: "accounts", filter: namePrefix(prefix) }), 5);
-      assert.equal(await dwa.count({ collection: "accounts", filter: `${namePrefix(prefix)} and numberofemployees ge 20` }), 3);
-      assert.equal(await dwa.count({ collection: "accounts", filter: `${namePrefix(prefix)} and numberofemployees gt 1000` }), 0);
+      assert.equal(await suite.dwa.count({ collection: "accounts", filter: namePrefix(prefix) }), 5);
+      assert.equal(await suite.dwa.count({ collection: "accounts", filter: `${namePrefix(prefix)} and numberofemployees ge 20` }), 3);
+      assert.equal(await suite.dwa.count({ collection: "accounts", filter: `${namePrefix(prefix)} and numberofemployees gt 1000` }), 0);
 
       // GET accounts/$count → text/plain number; one more account moves it by exactly one.
-      const total = await dwa.count({ collection: "accounts" });
+      const total = await suite.dwa.count({ collection: "accounts" });
       assert.equal(typeof total, "number");
       assert.ok(Number.isInteger(total) && total >= 5, `accounts/$count = ${total}`);
       await createAccount({ name: `${prefix}-extra`, numberofemployees: 1 });
-      assert.equal(await dwa.count({ collection: "accounts" }), total + 1);
+      assert.equal(await suite.dwa.count({ collection: "accounts" }), total + 1);
 
       // countAll = retrieveAll(…).value.length. countAll hands its request to retrieveMultiple as-is, so
       // maxPageSize (absent from CountAllRequest's typings) still pages it.
-      assert.equal(await dwa.countAll({ collection: "accounts", filter: namePrefix(prefix), select: ["name"] }), 6);
+      assert.equal(await suite.dwa.countAll({ collection: "accounts", filter: namePrefix(prefix), select: ["name"] }), 6);
       assert.equal(
-        await dwa.countAll({ collection: "accounts", filter: `${namePrefix(prefix)} and numberofemployees lt 20`, select: ["accountid"], maxPageSize: 2 }),
+        await suite.dwa.countAll({ collection: "accounts", filter: `${namePrefix(prefix)} and numberofemployees lt 20`, select: ["accountid"], maxPageSize: 2 }),
         3,
       );
     });
@@ -265,7 +249,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
 
     it("retrieve with nested $select/$filter/$orderby/$top", async () => {
       const fixture = await accountWithContacts();
-      const row = await dwa.retrieve({
+      const row = await suite.dwa.retrieve({
         collection: "accounts",
         key: fixture.account.id,
         select: ["name"],
@@ -280,7 +264,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
 
     it("retrieveMultiple with the same nested options", async () => {
       const fixture = await accountWithContacts();
-      const result = await dwa.retrieveMultiple({
+      const result = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name"],
         filter: `accountid eq ${fixture.account.id}`,
@@ -304,7 +288,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       await createAccount({ name: `${prefix}-2`, "primarycontactid@odata.bind": `/contacts(${other.id})` });
       await createAccount({ name: `${prefix}-3` });
 
-      const result = await dwa.retrieveMultiple({
+      const result = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name", "_primarycontactid_value"],
         filter: `${namePrefix(prefix)} and primarycontactid/fullname eq '${wanted.fullname}'`,
@@ -323,7 +307,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       const kid = await createContact({ "parentcustomerid_account@odata.bind": `/accounts(${withKid.id})` });
       const otherKid = await createContact({ "parentcustomerid_account@odata.bind": `/accounts(${withOtherKid.id})` });
 
-      const any = await dwa.retrieveMultiple({
+      const any = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name"],
         filter: `${namePrefix(prefix)} and contact_customer_accounts/any(c:c/lastname eq '${kid.lastname}')`,
@@ -334,7 +318,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       );
 
       // Both accounts with a child contact, and not the childless one.
-      const either = await dwa.retrieveMultiple({
+      const either = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name"],
         filter: `${namePrefix(prefix)} and contact_customer_accounts/any(c:c/lastname eq '${kid.lastname}' or c/lastname eq '${otherKid.lastname}')`,
@@ -354,7 +338,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       const inB = await createAccount({ name: `${prefix}-2`, address1_city: cityB });
       const elsewhere = await createAccount({ name: `${prefix}-3`, address1_city: unique("CityC") });
 
-      const inResult = await dwa.retrieveMultiple({
+      const inResult = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name", "address1_city"],
         filter: `${namePrefix(prefix)} and Microsoft.Dynamics.CRM.In(PropertyName='address1_city',PropertyValues=["${cityA}","${cityB}"])`,
@@ -369,7 +353,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       );
 
       // Records created just now were created today (in the caller's time zone; UNCONFIRMED near midnight).
-      const today = await dwa.retrieveMultiple({
+      const today = await suite.dwa.retrieveMultiple({
         collection: "accounts",
         select: ["name"],
         filter: `${namePrefix(prefix)} and Microsoft.Dynamics.CRM.Today(PropertyName='createdon')`,
@@ -390,7 +374,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       "primarycontactid@odata.bind": `/contacts(${contact.id})`,
     });
 
-    const result = await dwa.retrieveMultiple({
+    const result = await suite.dwa.retrieveMultiple({
       collection: "accounts",
       select: ["name", "revenue", "_primarycontactid_value"],
       filter: `accountid eq ${account.id}`,
@@ -411,7 +395,7 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
 
   it("a $filter on an unknown column rejects with 400 0x80060888", async () => {
     await assert.rejects(
-      dwa.retrieveMultiple({ collection: "accounts", select: ["name"], filter: "conf_nosuchcolumn eq 'x'" }),
+      suite.dwa.retrieveMultiple({ collection: "accounts", select: ["name"], filter: "conf_nosuchcolumn eq 'x'" }),
       (error) => {
         assert.equal(error.status, 400);
         assert.equal(error.code, PROPERTY_NOT_FOUND);

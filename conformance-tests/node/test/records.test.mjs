@@ -4,9 +4,9 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, it } from "node:test";
-import { startTarget } from "../lib/harness.mjs";
-import { CreatedRecords, GUID, WEAK_ETAG, etagVersion, unique } from "../lib/helpers.mjs";
+import { describe, it } from "node:test";
+import { useTarget } from "../lib/harness.mjs";
+import { GUID, WEAK_ETAG, etagVersion, unique } from "../lib/helpers.mjs";
 
 /** Dataverse error code for "<entity> With Id = … Does Not Exist". */
 const RECORD_NOT_FOUND = "0x80040217";
@@ -15,29 +15,13 @@ const RECORD_NOT_FOUND = "0x80040217";
 const SEGMENT_NOT_FOUND = "0x8006088a";
 
 describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
-  /** @type {Awaited<ReturnType<typeof startTarget>>} */
-  let target;
-  /** @type {import("dynamics-web-api").DynamicsWebApi} */
-  let dwa;
-  const created = new CreatedRecords();
-
-  before(async () => {
-    target = await startTarget();
-    dwa = target.client;
-  });
-
-  after(async () => {
-    try {
-      if (dwa) await created.deleteAll(dwa);
-    } finally {
-      await target?.stop();
-    }
-  });
+  const suite = useTarget();
+  const { created } = suite;
 
   /** Creates a contact named `Ada <unique>` and tracks it for cleanup. */
   async function createContact(extra = {}) {
     const data = { firstname: "Ada", lastname: unique("Lovelace"), ...extra };
-    const id = created.add("contacts", await dwa.create({ collection: "contacts", data }));
+    const id = created.add("contacts", await suite.dwa.create({ collection: "contacts", data }));
     assert.match(id, GUID);
     return { id, ...data };
   }
@@ -45,25 +29,25 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
   /** Creates an account with a unique name and tracks it for cleanup. */
   async function createAccount(extra = {}) {
     const data = { name: unique("conf-account"), ...extra };
-    const id = created.add("accounts", await dwa.create({ collection: "accounts", data }));
+    const id = created.add("accounts", await suite.dwa.create({ collection: "accounts", data }));
     assert.match(id, GUID);
     return { id, ...data };
   }
 
   /** The contact's parent customer lookup value (`null` when the lookup is empty). */
   async function parentCustomerOf(contactId) {
-    const contact = await dwa.retrieve({ collection: "contacts", key: contactId, select: ["_parentcustomerid_value"] });
+    const contact = await suite.dwa.retrieve({ collection: "contacts", key: contactId, select: ["_parentcustomerid_value"] });
     return contact._parentcustomerid_value;
   }
 
   it("create returns the new id, and retrieve honours $select and computes fullname", async () => {
     const data = { firstname: "Grace", lastname: unique("Hopper"), emailaddress1: `${unique("grace")}@example.com` };
-    const id = await dwa.create({ collection: "contacts", data });
+    const id = await suite.dwa.create({ collection: "contacts", data });
     assert.equal(typeof id, "string");
     assert.match(id, GUID);
     created.add("contacts", id);
 
-    const contact = await dwa.retrieve({
+    const contact = await suite.dwa.retrieve({
       collection: "contacts",
       key: id,
       select: ["firstname", "lastname", "fullname", "emailaddress1"],
@@ -82,7 +66,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
 
   it("create with returnRepresentation returns the selected columns and the primary key", async () => {
     const data = { name: unique("conf-repr"), accountnumber: unique("REPR") };
-    const account = await dwa.create({
+    const account = await suite.dwa.create({
       collection: "accounts",
       data,
       returnRepresentation: true,
@@ -98,12 +82,12 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
 
   it("update (If-Match: *) changes a field and bumps the ETag", async () => {
     const contact = await createContact();
-    const before = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
+    const before = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
 
-    const result = await dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Augusta" } });
+    const result = await suite.dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Augusta" } });
     assert.equal(result, true);
 
-    const after = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname", "fullname"] });
+    const after = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname", "fullname"] });
     assert.equal(after.firstname, "Augusta");
     assert.equal(after.fullname, `Augusta ${contact.lastname}`);
     assert.ok(
@@ -114,43 +98,43 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
 
   it("update with a stale If-Match returns false (412) and changes nothing", async () => {
     const contact = await createContact();
-    const original = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
-    assert.equal(await dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Second" } }), true);
-    const current = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
+    const original = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
+    assert.equal(await suite.dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Second" } }), true);
+    const current = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
     assert.notEqual(current["@odata.etag"], 'W/"1"', "precondition: the record must be past version 1");
 
     for (const ifmatch of ['W/"1"', original["@odata.etag"]]) {
-      const result = await dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Lost" }, ifmatch });
+      const result = await suite.dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Lost" }, ifmatch });
       assert.equal(result, false, `If-Match: ${ifmatch}`);
     }
 
-    const unchanged = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
+    const unchanged = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] });
     assert.equal(unchanged.firstname, "Second");
     assert.equal(unchanged["@odata.etag"], current["@odata.etag"]);
 
     // The matching ETag is accepted.
     const ifmatch = current["@odata.etag"];
-    assert.equal(await dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Third" }, ifmatch }), true);
+    assert.equal(await suite.dwa.update({ collection: "contacts", key: contact.id, data: { firstname: "Third" }, ifmatch }), true);
   });
 
   it("update of a missing id rejects with 404 0x80040217 and does not create it", async () => {
     const missing = randomUUID();
-    await assert.rejects(dwa.update({ collection: "contacts", key: missing, data: { firstname: "Ghost" } }), {
+    await assert.rejects(suite.dwa.update({ collection: "contacts", key: missing, data: { firstname: "Ghost" } }), {
       status: 404,
       code: RECORD_NOT_FOUND,
     });
-    await assert.rejects(dwa.retrieve({ collection: "contacts", key: missing, select: ["firstname"] }), { status: 404 });
+    await assert.rejects(suite.dwa.retrieve({ collection: "contacts", key: missing, select: ["firstname"] }), { status: 404 });
   });
 
   describe("upsert", () => {
     it("creates a record at a client-chosen id and returns that id", async () => {
       const id = randomUUID();
       const lastname = unique("Upserted");
-      const result = await dwa.upsert({ collection: "contacts", key: id, data: { firstname: "Ada", lastname } });
+      const result = await suite.dwa.upsert({ collection: "contacts", key: id, data: { firstname: "Ada", lastname } });
       created.add("contacts", id);
       assert.equal(result, id);
 
-      const contact = await dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] });
+      const contact = await suite.dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] });
       assert.equal(contact.contactid, id);
       assert.equal(contact.lastname, lastname);
     });
@@ -158,32 +142,32 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
     it("updates the record when it already exists", async () => {
       const id = randomUUID();
       created.add("contacts", id);
-      assert.equal(await dwa.upsert({ collection: "contacts", key: id, data: { lastname: unique("First") } }), id);
+      assert.equal(await suite.dwa.upsert({ collection: "contacts", key: id, data: { lastname: unique("First") } }), id);
 
       const lastname = unique("Second");
-      assert.equal(await dwa.upsert({ collection: "contacts", key: id, data: { lastname } }), id);
-      const contact = await dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] });
+      assert.equal(await suite.dwa.upsert({ collection: "contacts", key: id, data: { lastname } }), id);
+      const contact = await suite.dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] });
       assert.equal(contact.lastname, lastname);
     });
 
     it("with If-None-Match: * returns null (412) for an existing record and leaves it alone", async () => {
       const contact = await createContact();
-      const result = await dwa.upsert({
+      const result = await suite.dwa.upsert({
         collection: "contacts",
         key: contact.id,
         data: { lastname: "Overwritten" },
         ifnonematch: "*",
       });
       assert.equal(result, null);
-      const after = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["lastname"] });
+      const after = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["lastname"] });
       assert.equal(after.lastname, contact.lastname);
     });
 
     it("with If-Match: * returns null (404) for a missing id and creates nothing", async () => {
       const id = randomUUID();
-      const result = await dwa.upsert({ collection: "contacts", key: id, data: { lastname: "Never" }, ifmatch: "*" });
+      const result = await suite.dwa.upsert({ collection: "contacts", key: id, data: { lastname: "Never" }, ifmatch: "*" });
       assert.equal(result, null);
-      await assert.rejects(dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] }), {
+      await assert.rejects(suite.dwa.retrieve({ collection: "contacts", key: id, select: ["lastname"] }), {
         status: 404,
         code: RECORD_NOT_FOUND,
       });
@@ -194,20 +178,20 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
     const account = await createAccount({ accountnumber: unique("CONF") });
     const key = `accountnumber='${account.accountnumber}'`;
 
-    const byKey = await dwa.retrieve({ collection: "accounts", key, select: ["name", "accountnumber"] });
+    const byKey = await suite.dwa.retrieve({ collection: "accounts", key, select: ["name", "accountnumber"] });
     assert.equal(byKey.accountid, account.id);
     assert.equal(byKey.name, account.name);
 
     const renamed = unique("conf-renamed");
-    assert.equal(await dwa.update({ collection: "accounts", key, data: { name: renamed } }), true);
-    const byId = await dwa.retrieve({ collection: "accounts", key: account.id, select: ["name"] });
+    assert.equal(await suite.dwa.update({ collection: "accounts", key, data: { name: renamed } }), true);
+    const byId = await suite.dwa.retrieve({ collection: "accounts", key: account.id, select: ["name"] });
     assert.equal(byId.name, renamed);
   });
 
   it("deleteRecord returns true and the record is gone (404 0x80040217 Does Not Exist)", async () => {
     const contact = await createContact();
-    assert.equal(await dwa.deleteRecord({ collection: "contacts", key: contact.id }), true);
-    await assert.rejects(dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] }), {
+    assert.equal(await suite.dwa.deleteRecord({ collection: "contacts", key: contact.id }), true);
+    await assert.rejects(suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname"] }), {
       status: 404,
       code: RECORD_NOT_FOUND,
       message: /Does Not Exist/,
@@ -218,7 +202,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
     const account = await createAccount();
     const contact = await createContact({ "parentcustomerid_account@odata.bind": `accounts(${account.id})` });
 
-    const retrieved = await dwa.retrieve({
+    const retrieved = await suite.dwa.retrieve({
       collection: "contacts",
       key: contact.id,
       select: ["_parentcustomerid_value"],
@@ -235,7 +219,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
       const account = await createAccount();
       const contact = await createContact();
 
-      const associated = await dwa.associate({
+      const associated = await suite.dwa.associate({
         collection: "accounts",
         primaryKey: account.id,
         relationshipName: "contact_customer_accounts",
@@ -245,7 +229,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
       assert.equal(associated, undefined);
       assert.equal(await parentCustomerOf(contact.id), account.id);
 
-      await dwa.disassociate({
+      await suite.dwa.disassociate({
         collection: "accounts",
         primaryKey: account.id,
         relationshipName: "contact_customer_accounts",
@@ -258,7 +242,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
       const account = await createAccount();
       const contact = await createContact();
 
-      await dwa.associateSingleValued({
+      await suite.dwa.associateSingleValued({
         collection: "contacts",
         primaryKey: contact.id,
         navigationProperty: "parentcustomerid_account",
@@ -267,7 +251,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
       });
       assert.equal(await parentCustomerOf(contact.id), account.id);
 
-      await dwa.disassociateSingleValued({
+      await suite.dwa.disassociateSingleValued({
         collection: "contacts",
         primaryKey: contact.id,
         navigationProperty: "parentcustomerid_account",
@@ -279,10 +263,10 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
       const account = await createAccount();
       const contact = await createContact();
       const primaryContactOf = async () =>
-        (await dwa.retrieve({ collection: "accounts", key: account.id, select: ["_primarycontactid_value"] }))
+        (await suite.dwa.retrieve({ collection: "accounts", key: account.id, select: ["_primarycontactid_value"] }))
           ._primarycontactid_value;
 
-      await dwa.associateSingleValued({
+      await suite.dwa.associateSingleValued({
         collection: "accounts",
         primaryKey: account.id,
         navigationProperty: "primarycontactid",
@@ -291,7 +275,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
       });
       assert.equal(await primaryContactOf(), contact.id);
 
-      await dwa.disassociateSingleValued({ collection: "accounts", primaryKey: account.id, navigationProperty: "primarycontactid" });
+      await suite.dwa.disassociateSingleValued({ collection: "accounts", primaryKey: account.id, navigationProperty: "primarycontactid" });
       assert.equal(await primaryContactOf(), null);
     });
   });
@@ -299,20 +283,20 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
   it("updateSingleProperty (PUT …/firstname) and deleteRecord with property (DELETE …/emailaddress1)", async () => {
     const contact = await createContact({ emailaddress1: `${unique("solo")}@example.com` });
 
-    await dwa.updateSingleProperty({ collection: "contacts", key: contact.id, fieldValuePair: { firstname: "Solo" } });
-    const renamed = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname", "fullname"] });
+    await suite.dwa.updateSingleProperty({ collection: "contacts", key: contact.id, fieldValuePair: { firstname: "Solo" } });
+    const renamed = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname", "fullname"] });
     assert.equal(renamed.firstname, "Solo");
     assert.equal(renamed.fullname, `Solo ${contact.lastname}`);
 
-    assert.equal(await dwa.deleteRecord({ collection: "contacts", key: contact.id, property: "emailaddress1" }), true);
-    const cleared = await dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname", "emailaddress1"] });
+    assert.equal(await suite.dwa.deleteRecord({ collection: "contacts", key: contact.id, property: "emailaddress1" }), true);
+    const cleared = await suite.dwa.retrieve({ collection: "contacts", key: contact.id, select: ["firstname", "emailaddress1"] });
     assert.equal(cleared.emailaddress1, null);
     assert.equal(cleared.firstname, "Solo");
   });
 
   describe("error shape", () => {
     it("an unknown entity set rejects with 404 0x8006088a", async () => {
-      await assert.rejects(dwa.retrieveMultiple({ collection: "accountz", select: ["name"] }), (error) => {
+      await assert.rejects(suite.dwa.retrieveMultiple({ collection: "accountz", select: ["name"] }), (error) => {
         assert.equal(error.status, 404);
         assert.equal(error.code, SEGMENT_NOT_FOUND);
         assert.match(error.message, /accountz/);
@@ -322,7 +306,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
 
     it("an unknown attribute on create rejects with 400 and a 0x… code", async () => {
       const data = { name: unique("conf-bad"), conf_nosuchattribute: "x" };
-      await assert.rejects(dwa.create({ collection: "accounts", data }), (error) => {
+      await assert.rejects(suite.dwa.create({ collection: "accounts", data }), (error) => {
         assert.equal(error.status, 400);
         assert.match(error.code, /^0x[0-9a-fA-F]+$/);
         assert.ok(error.message, "the error carries a message");
@@ -332,13 +316,13 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
   });
 
   it("phonecall with activity parties and a regarding account", async () => {
-    const { UserId: userId } = await dwa.callFunction("WhoAmI");
+    const { UserId: userId } = await suite.dwa.callFunction("WhoAmI");
     assert.match(userId, GUID);
     const account = await createAccount();
     const contact = await createContact();
 
     const subject = unique("conf-call");
-    const phonecallId = await dwa.create({
+    const phonecallId = await suite.dwa.create({
       collection: "phonecalls",
       data: {
         subject,
@@ -354,7 +338,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
     assert.match(phonecallId, GUID);
     created.add("phonecalls", phonecallId);
 
-    const call = await dwa.retrieve({
+    const call = await suite.dwa.retrieve({
       collection: "phonecalls",
       key: phonecallId,
       select: ["subject", "phonenumber", "directioncode", "_regardingobjectid_value"],
@@ -365,7 +349,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
     assert.equal(call._regardingobjectid_value, account.id);
 
     // GET phonecalls(<id>)/phonecall_activity_parties?$select=…
-    const parties = await dwa.retrieveMultiple({
+    const parties = await suite.dwa.retrieveMultiple({
       collection: `phonecalls(${phonecallId})/phonecall_activity_parties`,
       select: ["_partyid_value", "participationtypemask"],
       includeAnnotations: "*",

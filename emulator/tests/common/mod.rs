@@ -50,6 +50,13 @@ impl Resp {
         self.json["error"]["message"].as_str().expect("error message")
     }
 
+    /// Asserts what every Web API response carries, and passes the response on.
+    #[track_caller]
+    pub fn checked(self) -> Resp {
+        assert_eq!(self.header("odata-version"), Some("4.0"), "every response carries OData-Version");
+        self
+    }
+
     /// The id at the end of the OData-EntityId header.
     pub fn entity_id(&self) -> String {
         let h = self.header("odata-entityid").expect("OData-EntityId header");
@@ -102,13 +109,17 @@ impl Server {
             req = req.header("content-type", "application/json");
         }
         let req = req.body(Full::new(Bytes::from(body.unwrap_or("").to_string()))).unwrap();
+        self.exchange(req).await.checked()
+    }
+
+    /// Sends a built request and reads the whole response.
+    pub async fn exchange(&self, req: Request<Full<Bytes>>) -> Resp {
         let res = self.client.request(req).await.expect("request");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        assert_eq!(headers.get("odata-version").and_then(|v| v.to_str().ok()), Some("4.0"), "every response carries OData-Version");
         Resp { status, headers, text, json }
     }
 
@@ -120,13 +131,7 @@ impl Server {
             req = req.header(*k, *v);
         }
         let req = req.body(Full::new(Bytes::from(body.to_string()))).unwrap();
-        let res = self.client.request(req).await.expect("request");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, text, json }
+        self.exchange(req).await
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -360,14 +365,7 @@ impl Server {
             req = req.header(*k, *v);
         }
         let req = req.body(Full::new(Bytes::from(body.to_string()))).unwrap();
-        let res = self.client.request(req).await.expect("request");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        assert_eq!(headers.get("odata-version").and_then(|v| v.to_str().ok()), Some("4.0"), "every response carries OData-Version");
-        Resp { status, headers, text, json }
+        self.exchange(req).await.checked()
     }
 
     /// POSTs `parts` as a batch with boundary [`BATCH`] (no space after `;`, as dynamics-web-api sends it).
