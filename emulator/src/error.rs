@@ -51,6 +51,14 @@ error_codes! {
     ConcurrencyVersionMismatch => PRECONDITION_FAILED, "0x80060882";
     /// A `$skiptoken` that doesn't belong to the query.
     InvalidPagingCookie => BAD_REQUEST, "0x8004112A";
+    /// A FetchXML `<entity>` or `<link-entity>` naming no table.
+    QueryBuilderNoEntity => BAD_REQUEST, "0x80041102";
+    /// A FetchXML column the table doesn't have.
+    QueryBuilderNoAttribute => BAD_REQUEST, "0x80041103";
+    /// Two FetchXML link-entities or columns sharing an alias.
+    QueryBuilderDuplicateAlias => BAD_REQUEST, "0x80041130";
+    /// More than 15 link-entities in one FetchXML query.
+    QueryBuilderLinkEntityLimit => BAD_REQUEST, "0x8004430D";
     /// More rows than an aggregate query may read.
     AggregateQueryRecordLimitExceeded => BAD_REQUEST, "0x8004E023";
     /// A method the addressed resource doesn't support.

@@ -26,6 +26,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod fetchxml;
 pub mod metadata;
 pub mod operation;
 pub mod org;

@@ -7,6 +7,7 @@ mod associate;
 mod batch;
 mod create;
 mod delete;
+mod fetch;
 pub mod metadata;
 mod property;
 mod retrieve;
@@ -265,7 +266,7 @@ impl Ctx<'_, '_> {
             };
             return Err(Error::new(crate::error::Code::BadRequest, message));
         }
-        if let Some((name, _)) = q.custom.iter().find(|(n, _)| matches!(n.as_str(), "fetchXml" | "savedQuery" | "userQuery" | "sql")) {
+        if let Some((name, _)) = q.custom.iter().find(|(n, _)| matches!(n.as_str(), "savedQuery" | "userQuery" | "sql")) {
             return Err(Error::new(crate::error::Code::NotSupported, format!("The query parameter '{name}' is not emulated yet.")));
         }
         Ok(())

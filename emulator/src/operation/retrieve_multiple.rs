@@ -43,6 +43,12 @@ fn next_link(ctx: &Ctx<'_, '_>, token: &str) -> String {
 }
 
 fn collection_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>) -> Result<Reply> {
+    if let Some(xml) = super::fetch::fetch_xml(ctx) {
+        if base.is_some() {
+            return Err(Error::new(crate::error::Code::BadRequest, "The fetchXml query parameter applies to an entity set, not to a navigation property."));
+        }
+        return super::fetch::reply(ctx, &entity, state, xml);
+    }
     ctx.refuse_unimplemented_options()?;
     if let Some(text) = &ctx.query.apply {
         return aggregate_reply(ctx, entity, state, base, text);

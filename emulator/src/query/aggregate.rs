@@ -97,7 +97,7 @@ fn measures<'m>(scope: &Scope<'m>, entity: &'m EntityDef, items: &[odata_parser:
 
 /// A sum or average as Dataverse writes it: 9 decimal places (`440000.000000000`).
 /// serde_json's `arbitrary_precision` keeps the scale as written.
-fn nine_places(d: Decimal) -> Json {
+pub(crate) fn nine_places(d: Decimal) -> Json {
     let mut d = d.round_dp(9);
     d.rescale(9);
     d.to_string().parse::<serde_json::Number>().map(Json::Number).unwrap_or(Json::Null)
@@ -110,7 +110,7 @@ struct Group<'r> {
     members: Vec<&'r Arc<Record>>,
 }
 
-fn numeric(v: &Value) -> Option<Decimal> {
+pub(crate) fn numeric(v: &Value) -> Option<Decimal> {
     match v {
         Value::Int(i) => Some(Decimal::from(*i)),
         Value::BigInt(i) => Some(Decimal::from(*i)),

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::order::{self, SortSpec};
 use super::page;
+use super::join::{self, Slots};
 use super::plan::QueryPlan;
 use super::predicate::{CmpOp, Operand, Predicate};
 use crate::metadata::Metadata;
@@ -21,7 +22,18 @@ pub struct Page {
     pub total: usize,
     /// The `$skiptoken` of the next page, when there is one.
     pub next: Option<String>,
+    /// Whether rows remain after this page.
+    pub more: bool,
+    /// The first and last rows' sort keys and ids, for paging cookies.
+    pub bounds: Option<Bound2>,
+    /// Each row's link-entity slots (empty when the plan has no joins).
+    pub links: Vec<Slots>,
 }
+
+/// A row position: sort keys and root id.
+pub type Bound = (Vec<SortKey>, Uuid);
+/// The first and last positions of a page.
+pub type Bound2 = (Bound, Bound);
 
 /// Rows that can match, using the primary key, an alternate key or a column index instead
 /// of a scan when the predicate pins one. The flag says the rows match the whole predicate
@@ -40,7 +52,7 @@ fn candidate_rows<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record
     };
     let equal = |attribute: &str| {
         conjuncts.iter().find_map(|p| match p {
-            Predicate::Compare { left: Operand::Column(c), op: CmpOp::Eq, right: Operand::Value(v) } if c.hops.is_empty() && c.attribute == attribute && !v.is_null() => Some(v.clone()),
+            Predicate::Compare { left: Operand::Column(c), op: CmpOp::Eq, right: Operand::Value(v) } if c.link.is_none() && c.hops.is_empty() && c.attribute == attribute && !v.is_null() => Some(v.clone()),
             _ => None,
         })
     };
@@ -70,7 +82,7 @@ fn candidate_rows<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record
     // Any other equality on a column whose values key exactly: use (or build) its index.
     for p in &conjuncts {
         let Predicate::Compare { left: Operand::Column(c), op: CmpOp::Eq, right: Operand::Value(v) } = p else { continue };
-        if !c.hops.is_empty() || v.is_null() {
+        if c.link.is_some() || !c.hops.is_empty() || v.is_null() {
             continue;
         }
         let Some(attr) = entity.attribute(&c.attribute) else { continue };
@@ -91,37 +103,84 @@ fn candidate_rows<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record
     (table.rows().collect(), false)
 }
 
+/// A matched row: its sort keys, root record and link-entity slots.
+type Keyed<'s> = (Vec<SortKey>, Uuid, &'s Arc<Record>, Slots);
+
+/// Total order of matched rows: the sort specs, then the root id, then the joined ids
+/// (so rows a one-to-many join multiplied keep a stable order).
+fn compare_rows(specs: &[SortSpec], a: &Keyed<'_>, b: &Keyed<'_>) -> Ordering {
+    order::compare(specs, (&a.0, a.1), (&b.0, b.1)).then_with(|| {
+        let ids = |s: &Slots| s.iter().map(|r| r.as_ref().map(|r| r.id)).collect::<Vec<_>>();
+        if a.3.is_empty() { Ordering::Equal } else { ids(&a.3).cmp(&ids(&b.3)) }
+    })
+}
+
 /// Runs the plan.
 pub fn execute(plan: &QueryPlan, metadata: &Metadata, state: &State) -> Page {
     let entity = &plan.entity;
     let (rows, exact) = candidates(plan, state);
-    let matched: Vec<&Arc<Record>> = if exact { rows } else { rows.into_iter().filter(|r| plan.predicate.matches(state, &entity.logical_name, r)).collect() };
-    let total = matched.len();
     let specs: &[SortSpec] = &plan.order;
-    let mut keyed: Vec<(Vec<SortKey>, Uuid, &Arc<Record>)> = matched
-        .into_iter()
-        .map(|r| (specs.iter().map(|s| order::key(s, metadata, entity, state, r)).collect(), r.id, r))
-        .collect();
+    let name = &entity.logical_name;
+    let mut keyed: Vec<Keyed<'_>> = Vec::new();
+    if plan.joins.is_empty() {
+        for r in rows {
+            if exact || plan.predicate.matches(state, name, r) {
+                keyed.push((specs.iter().map(|s| order::key(s, metadata, entity, state, r)).collect(), r.id, r, Vec::new()));
+            }
+        }
+    } else {
+        // Conditions on the root alone are checked before joining, the rest on each joined row.
+        let (root_only, joined): (Vec<&Predicate>, Vec<&Predicate>) = match &plan.predicate {
+            Predicate::And(ps) => ps.iter().partition(|p| !p.reads_links()),
+            p if !p.reads_links() => (vec![p], Vec::new()),
+            p => (Vec::new(), vec![p]),
+        };
+        for r in rows {
+            if !root_only.iter().all(|p| p.matches(state, name, r)) {
+                continue;
+            }
+            for slots in join::expand(state, &plan.joins, r) {
+                if joined.iter().all(|p| p.matches_joined(state, name, r, &slots)) {
+                    let keys = specs.iter().map(|s| order::key_joined(s, metadata, entity, state, r, &slots)).collect();
+                    keyed.push((keys, r.id, r, slots));
+                }
+            }
+        }
+    }
+    let total = keyed.len();
     if let Some(after) = &plan.after {
-        keyed.retain(|(k, id, _)| order::compare(specs, (k, *id), (&after.keys, after.id)) == Ordering::Greater);
+        keyed.retain(|(k, id, _, _)| order::compare(specs, (k, *id), (&after.keys, after.id)) == Ordering::Greater);
     }
     let limit = plan.top.unwrap_or(plan.page_size);
-    let cmp = |a: &(Vec<SortKey>, Uuid, &Arc<Record>), b: &(Vec<SortKey>, Uuid, &Arc<Record>)| order::compare(specs, (&a.0, a.1), (&b.0, b.1));
-    let more = keyed.len() > limit;
-    if more && limit > 0 {
-        // Only the first `limit` rows need ordering: select, then sort those.
-        keyed.select_nth_unstable_by(limit - 1, cmp);
-        keyed.truncate(limit);
+    let end = plan.offset.saturating_add(limit);
+    let cmp = |a: &Keyed<'_>, b: &Keyed<'_>| compare_rows(specs, a, b);
+    let more = keyed.len() > end;
+    if more && end > 0 {
+        // Only the first `end` rows need ordering: select, then sort those.
+        keyed.select_nth_unstable_by(end - 1, cmp);
+        keyed.truncate(end);
     } else if more {
         keyed.clear();
     }
     keyed.sort_unstable_by(cmp);
-    let next = match (more && plan.top.is_none(), keyed.first(), keyed.last()) {
-        (true, Some(first), Some(last)) => {
+    keyed.drain(..plan.offset.min(keyed.len()));
+    let bounds = match (keyed.first(), keyed.last()) {
+        (Some(first), Some(last)) => Some(((first.0.clone(), first.1), (last.0.clone(), last.1))),
+        _ => None,
+    };
+    let next = match (more && plan.top.is_none(), &bounds) {
+        (true, Some((first, last))) => {
             let page_number = plan.after.as_ref().map_or(1, |c| c.page);
             Some(page::skiptoken(specs, &entity.primary_id, page_number, (&first.0, first.1), (&last.0, last.1)))
         }
         _ => None,
     };
-    Page { rows: keyed.into_iter().map(|(_, _, r)| r.clone()).collect(), total, next }
+    let mut out = Page { rows: Vec::with_capacity(keyed.len()), links: Vec::new(), total, next, more, bounds };
+    for (_, _, r, slots) in keyed {
+        out.rows.push(r.clone());
+        if !plan.joins.is_empty() {
+            out.links.push(slots);
+        }
+    }
+    out
 }

@@ -46,7 +46,7 @@ pub fn column<'m>(scope: &Scope<'m>, entity: &'m EntityDef, path: &[String]) -> 
         }
     }
     let attr = current.property(last).ok_or_else(|| Error::property_not_found(&current.logical_name, last))?;
-    Ok(Column { reference: ColumnRef { hops: hop_attrs, attribute: attr.logical_name.clone() }, attr })
+    Ok(Column { reference: ColumnRef { link: None, hops: hop_attrs, attribute: attr.logical_name.clone() }, attr })
 }
 
 /// Types a literal for comparison with `attr`.

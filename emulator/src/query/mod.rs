@@ -1,5 +1,5 @@
-//! The query engine shared by every front end: OData options (and, later, FetchXML)
-//! compile into one [`QueryPlan`]; [`execute`] runs it against a store snapshot.
+//! The query engine shared by every front end: OData options and FetchXML
+//! ([`crate::fetchxml`]) compile into one [`QueryPlan`]; [`execute`] runs it against a store snapshot.
 //!
 //! Planning ([`plan`], [`filter`], [`functions`], [`order`]) resolves names against
 //! metadata, types literals and raises every Dataverse refusal, so execution cannot fail
@@ -11,6 +11,7 @@ pub mod execute;
 pub mod expand;
 pub mod filter;
 pub mod functions;
+pub mod join;
 pub mod order;
 pub mod page;
 pub mod plan;

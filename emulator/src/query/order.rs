@@ -38,6 +38,8 @@ pub struct SortSpec {
     pub by: SortBy,
     /// The column's type, to read its key back from a paging cookie.
     pub kind: AttributeType,
+    /// The linked table, for a column of a FetchXML link-entity (to find choice labels).
+    pub table: Option<String>,
 }
 
 /// Resolves `(path, descending)` pairs against `entity`.
@@ -59,17 +61,26 @@ pub fn resolve(scope: &Scope<'_>, entity: &EntityDef, items: &[(Vec<String>, boo
             } else {
                 SortBy::Value
             };
-            Ok(SortSpec { column: c.reference, descending: *descending, by, kind: c.attr.kind })
+            Ok(SortSpec { column: c.reference, descending: *descending, by, kind: c.attr.kind, table: None })
         })
         .collect()
 }
 
 /// The key a row sorts by for one spec.
 pub fn key(spec: &SortSpec, metadata: &Metadata, entity: &EntityDef, state: &State, record: &Record) -> SortKey {
-    let value = spec.column.read(state, record);
+    key_joined(spec, metadata, entity, state, record, &[])
+}
+
+/// The key a joined row (FetchXML link-entities) sorts by for one spec.
+pub fn key_joined(spec: &SortSpec, metadata: &Metadata, entity: &EntityDef, state: &State, record: &Record, links: super::predicate::Links<'_>) -> SortKey {
+    let value = spec.column.read_joined(state, record, links);
+    let table = match &spec.table {
+        Some(t) => metadata.entity(t).map(|e| &**e),
+        None => Some(entity),
+    };
     match (spec.by, value) {
-        (SortBy::Label, Value::Choice(v)) => entity
-            .attribute(&spec.column.attribute)
+        (SortBy::Label, Value::Choice(v)) => table
+            .and_then(|t| t.attribute(&spec.column.attribute))
             .and_then(|a| a.option(*v))
             .map_or(SortKey::Number((*v).into()), |o| SortKey::Text(o.label.to_lowercase())),
         (SortBy::Name, Value::Lookup(r)) => metadata

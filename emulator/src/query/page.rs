@@ -80,9 +80,11 @@ fn parse_key(spec: &SortSpec, text: &str) -> Option<SortKey> {
     })
 }
 
-/// The `$skiptoken` value (URL-encoded) for the page after `page`, given the first and
-/// last rows of `page`.
-pub fn skiptoken(specs: &[SortSpec], primary_id: &str, page: u32, first: (&[SortKey], Uuid), last: (&[SortKey], Uuid)) -> String {
+/// A row's place in the order: its sort keys and id.
+pub type Position<'a> = (&'a [SortKey], Uuid);
+
+/// The inner cookie, `<cookie page="N"><col last=… first=… />…<id last=… first=… /></cookie>`.
+fn inner_cookie(specs: &[SortSpec], primary_id: &str, page: u32, first: (&[SortKey], Uuid), last: (&[SortKey], Uuid)) -> String {
     let mut inner = format!("<cookie page=\"{page}\">");
     for (i, spec) in specs.iter().enumerate() {
         inner.push_str(&format!(
@@ -93,9 +95,31 @@ pub fn skiptoken(specs: &[SortSpec], primary_id: &str, page: u32, first: (&[Sort
         ));
     }
     inner.push_str(&format!("<{primary_id} last=\"{}\" first=\"{}\" /></cookie>", guid_text(last.1), guid_text(first.1)));
-    let inner = utf8_percent_encode(&inner, COMPONENT).to_string().to_lowercase_hex();
+    inner
+}
+
+fn encode(text: &str) -> String {
+    utf8_percent_encode(text, COMPONENT).to_string().to_lowercase_hex()
+}
+
+/// The `$skiptoken` value (URL-encoded) for the page after `page`, given the first and
+/// last rows of `page`.
+pub fn skiptoken(specs: &[SortSpec], primary_id: &str, page: u32, first: (&[SortKey], Uuid), last: (&[SortKey], Uuid)) -> String {
+    let inner = encode(&inner_cookie(specs, primary_id, page, first, last));
     let outer = format!("<cookie pagenumber=\"{}\" pagingcookie=\"{inner}\" istracking=\"False\" />", page + 1);
     outer.replace('%', "%25").replace('<', "%3C").replace('>', "%3E").replace('"', "%22").replace(' ', "%20")
+}
+
+/// The `@Microsoft.Dynamics.CRM.fetchxmlpagingcookie` value after FetchXML page `page`:
+/// the outer cookie as XML, its `pagingcookie` the inner cookie percent-encoded twice.
+/// With no bounds (a query whose position a cookie can't carry), the inner cookie is
+/// empty, as Dataverse sends it for such queries.
+pub fn fetch_cookie(specs: &[SortSpec], primary_id: &str, page: u32, bounds: Option<(Position<'_>, Position<'_>)>) -> String {
+    let inner = match bounds {
+        Some((first, last)) => encode(&encode(&inner_cookie(specs, primary_id, page, first, last))),
+        None => String::new(),
+    };
+    format!("<cookie pagenumber=\"{}\" pagingcookie=\"{inner}\" istracking=\"False\" />", page + 1)
 }
 
 /// Lower-cases the hex digits of percent escapes (Dataverse writes `%3c`, not `%3C`).
@@ -164,8 +188,21 @@ pub fn parse(token: &str, specs: &[SortSpec], primary_id: &str) -> Result<Cursor
     let page: u32 = get("pagenumber").and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
     let cookie = get("pagingcookie").ok_or_else(invalid)?;
     let inner = percent_decode_str(cookie).decode_utf8().map_err(|_| invalid())?;
-    let elements = attributes(&inner)?;
-    let last_of = |element: &str| elements.iter().find(|(n, _)| n == element).and_then(|(_, a)| a.iter().find(|(k, _)| k == "last")).map(|(_, v)| v.clone());
+    let mut cursor = parse_inner(&inner, specs, primary_id)?;
+    cursor.page = page;
+    Ok(cursor)
+}
+
+/// Reads an inner cookie (`<cookie page="1"><name last=… /><accountid last=… /></cookie>`,
+/// as FetchXML's `paging-cookie` carries it) into a cursor; `page` is the cookie's page.
+pub fn parse_inner(inner: &str, specs: &[SortSpec], primary_id: &str) -> Result<Cursor> {
+    let elements = attributes(inner)?;
+    let (root, root_attrs) = elements.first().ok_or_else(invalid)?;
+    if root != "cookie" {
+        return Err(invalid());
+    }
+    let page = root_attrs.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
+    let last_of = |element: &str| elements.iter().skip(1).find(|(n, _)| n == element).and_then(|(_, a)| a.iter().find(|(k, _)| k == "last")).map(|(_, v)| v.clone());
     let mut keys = Vec::with_capacity(specs.len());
     for spec in specs {
         let text = last_of(&spec.column.attribute).ok_or_else(invalid)?;
@@ -197,7 +234,7 @@ mod tests {
 
     #[test]
     fn sort_columns_round_trip() {
-        let spec = SortSpec { column: ColumnRef::direct("name"), descending: false, by: SortBy::Value, kind: AttributeType::String };
+        let spec = SortSpec { column: ColumnRef::direct("name"), descending: false, by: SortBy::Value, kind: AttributeType::String, table: None };
         let id = Uuid::new_v4();
         let keys = [SortKey::Text("o'brien & \"co\"".into())];
         let token = skiptoken(std::slice::from_ref(&spec), "accountid", 3, (&keys, id), (&keys, id));

@@ -31,6 +31,10 @@ pub struct QueryPlan {
     pub after: Option<Cursor>,
     /// `$count=true`.
     pub count: bool,
+    /// FetchXML link-entities joined to each row, in document order.
+    pub joins: Vec<super::join::Join>,
+    /// Rows skipped before the page: FetchXML page-number paging without a cookie.
+    pub offset: usize,
 }
 
 impl QueryPlan {
@@ -76,6 +80,6 @@ impl QueryPlan {
             Some(token) => Some(page::parse(token, &order, &entity.primary_id)?),
             None => None,
         };
-        Ok(QueryPlan { entity, predicate, order, top, page_size, after, count: query.count == Some(true) })
+        Ok(QueryPlan { entity, predicate, order, top, page_size, after, count: query.count == Some(true), joins: Vec::new(), offset: 0 })
     }
 }

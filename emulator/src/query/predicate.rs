@@ -4,29 +4,62 @@
 //! every literal typed, so evaluation cannot fail on user input: it only reads the store.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
 use crate::store::{like, Record, SortKey, State, Value};
 
 /// A column, possibly reached through single-valued navigation properties
-/// (`primarycontactid/fullname` is one hop through `primarycontactid`).
+/// (`primarycontactid/fullname` is one hop through `primarycontactid`), or read from a
+/// FetchXML link-entity joined to the row (`link`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnRef {
+    /// The joined link-entity the column belongs to (its index in [`super::plan::QueryPlan::joins`]);
+    /// `None` for the queried table itself.
+    pub link: Option<usize>,
     /// Lookup columns to follow, in order.
     pub hops: Vec<String>,
     /// The column read at the end of the path.
     pub attribute: String,
 }
 
+/// The records a joined row holds besides its root record: one slot per link-entity join,
+/// empty where an outer join found nothing.
+pub type Links<'a> = &'a [Option<Arc<Record>>];
+
 impl ColumnRef {
     /// A column of the record itself.
     pub fn direct(attribute: &str) -> ColumnRef {
-        ColumnRef { hops: Vec::new(), attribute: attribute.to_string() }
+        ColumnRef { link: None, hops: Vec::new(), attribute: attribute.to_string() }
     }
 
-    /// Reads the column from `record`, following lookups through `state`.
+    /// A column of a joined link-entity.
+    pub fn linked(link: usize, attribute: &str) -> ColumnRef {
+        ColumnRef { link: Some(link), hops: Vec::new(), attribute: attribute.to_string() }
+    }
+
+    /// Reads the column from a joined row: the root `record`, or the link's record.
+    pub fn read_joined<'a>(&self, state: &'a State, record: &'a Record, links: Links<'a>) -> &'a Value {
+        match self.link {
+            None => self.read(state, record),
+            Some(i) => match links.get(i) {
+                Some(Some(linked)) => self.follow(state, linked),
+                _ => &Value::Null,
+            },
+        }
+    }
+
+    /// Reads the column from `record`, following lookups through `state`. A column of a
+    /// link-entity reads as null here, outside a joined row.
     pub fn read<'a>(&self, state: &'a State, record: &'a Record) -> &'a Value {
+        if self.link.is_some() {
+            return &Value::Null;
+        }
+        self.follow(state, record)
+    }
+
+    fn follow<'a>(&self, state: &'a State, record: &'a Record) -> &'a Value {
         let mut current = record;
         for hop in &self.hops {
             let Value::Lookup(r) = current.get(hop) else { return &Value::Null };
@@ -86,6 +119,19 @@ pub enum Related {
     },
 }
 
+/// How a semi-join's matching linked rows decide whether a row is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistsMode {
+    /// Some linked row matches and passes the link's filter (`any`, `exists`, `in`,
+    /// and `not all`, which Dataverse documents as equivalent to `any`).
+    Any,
+    /// No linked row matches and passes the filter (`not any`).
+    NotAny,
+    /// Linked rows exist, but none of them passes the filter (`all`, as documented: the
+    /// filter is written inverted).
+    All,
+}
+
 /// Direction of a hierarchy condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hierarchy {
@@ -140,6 +186,22 @@ pub enum Predicate {
     },
     /// Restricts to a set of record ids (collection navigation, key lookups).
     IdIn(HashSet<Uuid>),
+    /// A FetchXML semi-join (`link-type` any, not any, all, not all, exists, in): rows of
+    /// `entity` whose `from` column equals the row's `to` column.
+    Exists {
+        /// The linked table.
+        entity: String,
+        /// The linked table's column.
+        from: String,
+        /// Whether `from` is the linked table's primary key.
+        from_is_id: bool,
+        /// The row's column it must equal.
+        to: ColumnRef,
+        /// The link-entity's own filter over the linked rows.
+        predicate: Option<Box<Predicate>>,
+        /// How the matches decide.
+        mode: ExistsMode,
+    },
     /// Hierarchy conditions (Under, UnderOrEqual, Above, AboveOrEqual).
     Hierarchy {
         /// The lookup to the parent record on the same table.
@@ -174,18 +236,37 @@ pub fn compare(left: &SortKey, op: CmpOp, right: &SortKey) -> bool {
 impl Predicate {
     /// Whether `record` satisfies the predicate.
     pub fn matches(&self, state: &State, entity: &str, record: &Record) -> bool {
-        self.eval(state, entity, record) == Some(true)
+        self.eval(state, entity, record, &[]) == Some(true)
+    }
+
+    /// Whether the predicate reads a column of a link-entity join (so it must be checked
+    /// on joined rows rather than on the root record alone).
+    pub fn reads_links(&self) -> bool {
+        let linked = |o: &Operand| matches!(o, Operand::Column(c) if c.link.is_some());
+        match self {
+            Predicate::And(ps) | Predicate::Or(ps) => ps.iter().any(Predicate::reads_links),
+            Predicate::Not(p) => p.reads_links(),
+            Predicate::Compare { left, right, .. } => linked(left) || linked(right),
+            Predicate::Like { column, .. } | Predicate::In { column, .. } => column.link.is_some(),
+            Predicate::Exists { to, .. } => to.link.is_some(),
+            Predicate::Const(_) | Predicate::Lambda { .. } | Predicate::IdIn(_) | Predicate::Hierarchy { .. } => false,
+        }
+    }
+
+    /// Whether a joined row (root `record` plus link-entity records) satisfies the predicate.
+    pub fn matches_joined(&self, state: &State, entity: &str, record: &Record, links: Links<'_>) -> bool {
+        self.eval(state, entity, record, links) == Some(true)
     }
 
     /// SQL three-valued logic: `None` is UNKNOWN, which a comparison involving null yields.
     /// `not` of UNKNOWN stays UNKNOWN, so `not (x eq 1)` excludes nulls as `x ne 1` does.
-    fn eval(&self, state: &State, entity: &str, record: &Record) -> Option<bool> {
+    fn eval(&self, state: &State, entity: &str, record: &Record, links: Links<'_>) -> Option<bool> {
         match self {
             Predicate::Const(b) => Some(*b),
             Predicate::And(ps) => {
                 let mut unknown = false;
                 for p in ps {
-                    match p.eval(state, entity, record) {
+                    match p.eval(state, entity, record, links) {
                         Some(false) => return Some(false),
                         None => unknown = true,
                         Some(true) => {}
@@ -196,7 +277,7 @@ impl Predicate {
             Predicate::Or(ps) => {
                 let mut unknown = false;
                 for p in ps {
-                    match p.eval(state, entity, record) {
+                    match p.eval(state, entity, record, links) {
                         Some(true) => return Some(true),
                         None => unknown = true,
                         Some(false) => {}
@@ -204,10 +285,10 @@ impl Predicate {
                 }
                 if unknown { None } else { Some(false) }
             }
-            Predicate::Not(p) => p.eval(state, entity, record).map(|b| !b),
+            Predicate::Not(p) => p.eval(state, entity, record, links).map(|b| !b),
             Predicate::Compare { left, op, right } => {
-                let l = operand_value(state, record, left);
-                let r = operand_value(state, record, right);
+                let l = operand_value(state, record, links, left);
+                let r = operand_value(state, record, links, right);
                 match (op, l, r) {
                     // `x eq null` / `x ne null` (a literal null) are IS NULL / IS NOT NULL.
                     (CmpOp::Eq, l, Value::Null) if is_null_literal(right) => Some(l.is_null()),
@@ -220,12 +301,12 @@ impl Predicate {
                     _ => Some(compare(&SortKey::of(l), *op, &SortKey::of(r))),
                 }
             }
-            Predicate::Like { column, pattern } => match column.read(state, record) {
+            Predicate::Like { column, pattern } => match column.read_joined(state, record, links) {
                 Value::String(s) => Some(like(s, pattern)),
                 _ => None,
             },
             Predicate::In { column, values } => {
-                let key = SortKey::of(column.read(state, record));
+                let key = SortKey::of(column.read_joined(state, record, links));
                 if key == SortKey::Null {
                     return None;
                 }
@@ -242,6 +323,16 @@ impl Predicate {
                 })
             }
             Predicate::IdIn(ids) => Some(ids.contains(&record.id)),
+            Predicate::Exists { entity: linked, from, from_is_id, to, predicate, mode } => {
+                let key = to.read_joined(state, record, links);
+                let rows = linked_rows(state, linked, from, *from_is_id, key);
+                let passes = |r: &&Arc<Record>| predicate.as_ref().is_none_or(|p| p.matches(state, linked, r));
+                Some(match mode {
+                    ExistsMode::Any => rows.iter().any(passes),
+                    ExistsMode::NotAny => !rows.iter().any(passes),
+                    ExistsMode::All => !rows.is_empty() && !rows.iter().any(passes),
+                })
+            }
             Predicate::Hierarchy { parent_attribute, anchor, direction, or_equal } => {
                 if record.id == *anchor {
                     return Some(*or_equal);
@@ -260,9 +351,9 @@ fn is_null_literal(operand: &Operand) -> bool {
     matches!(operand, Operand::Value(Value::Null))
 }
 
-fn operand_value<'a>(state: &'a State, record: &'a Record, operand: &'a Operand) -> &'a Value {
+fn operand_value<'a>(state: &'a State, record: &'a Record, links: Links<'a>, operand: &'a Operand) -> &'a Value {
     match operand {
-        Operand::Column(c) => c.read(state, record),
+        Operand::Column(c) => c.read_joined(state, record, links),
         Operand::Value(v) => v,
     }
 }
@@ -320,4 +411,22 @@ pub fn related_ids(state: &State, related: &Related, id: Uuid) -> (String, Vec<U
             (other.clone(), ids)
         }
     }
+}
+
+/// Rows of `entity` whose column `from` equals `key`: by primary key when `from_is_id`,
+/// else through the column's equality index (built on first use). Null matches nothing.
+pub fn linked_rows<'s>(state: &'s State, entity: &str, from: &str, from_is_id: bool, key: &Value) -> Vec<&'s Arc<Record>> {
+    if from_is_id {
+        let id = match key {
+            Value::Lookup(r) => r.id,
+            Value::Guid(g) => *g,
+            _ => return Vec::new(),
+        };
+        return state.get(entity, id).into_iter().collect();
+    }
+    let Some(text) = key.key_text() else { return Vec::new() };
+    let Some(table) = state.table(entity) else { return Vec::new() };
+    let mut rows: Vec<&Arc<Record>> = table.equal(from, &text).into_iter().filter_map(|id| state.get(entity, id)).collect();
+    rows.sort_by_key(|r| r.id);
+    rows
 }

@@ -81,8 +81,13 @@ impl Renderer<'_> {
     }
 
     fn put_property(&self, out: &mut Map<String, Json>, entity: &EntityDef, attr: &AttributeDef, record: &Record) {
+        self.put_column(out, entity, attr, record, attr.property_name());
+    }
+
+    /// Writes one column of `record` under the JSON name `name`, preceded by the
+    /// annotations asked for (FetchXML names link-entity columns `alias_x002e_column`).
+    pub fn put_column(&self, out: &mut Map<String, Json>, entity: &EntityDef, attr: &AttributeDef, record: &Record, name: &str) {
         let value = record.get(&attr.logical_name);
-        let name = attr.property_name();
         if let Value::Lookup(r) = value {
             if self.wants(FORMATTED_VALUE) {
                 if let Some(n) = self.primary_name(&r.logical_name, r.id) {
