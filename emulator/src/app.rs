@@ -95,6 +95,7 @@ impl App {
             Ok(c) => c,
             Err(reply) => return Ok(reply),
         };
+        crate::operation::message::jobs::step(&org);
         execute(&org, req, Access::Store(&org.store), caller)
     }
 

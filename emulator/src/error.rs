@@ -72,6 +72,8 @@ error_codes! {
     CannotDeleteDueToAssociation => METHOD_NOT_ALLOWED, "0x80040227";
     /// Something the emulator doesn't emulate (yet). Never used for client mistakes.
     NotSupported => NOT_IMPLEMENTED, "0x80040315";
+    /// A message the table doesn't support (DeleteMultiple on a standard table).
+    SdkEntityDoesNotSupportMessage => BAD_REQUEST, "0x80040800";
     /// A valid token whose app or user has no system user in the org.
     UserNotInOrg => FORBIDDEN, "0x80072560";
     /// A bug in the emulator. Never expected; logged loudly.

@@ -60,6 +60,12 @@ pub struct OrgSettings {
     pub business_unit_id: Uuid,
     /// The base currency given to money columns.
     pub base_currency_id: Uuid,
+    /// Display name (RetrieveCurrentOrganization's FriendlyName).
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    /// Unique name (RetrieveCurrentOrganization's UniqueName).
+    #[serde(default)]
+    pub unique_name: Option<String>,
     /// The version RetrieveVersion reports.
     pub version: String,
     /// Seed data files, loaded in this order.
@@ -103,6 +109,8 @@ pub struct Org {
     pub store: Store,
     /// The clock system columns read.
     pub clock: Clock,
+    /// System jobs waiting for their next step (BulkDelete).
+    pub jobs: crate::operation::message::jobs::Jobs,
 }
 
 /// A seed data file: `{"table": "account", "records": [ …Web API create bodies… ]}`.
@@ -131,7 +139,7 @@ impl Org {
         let tables = load_tables(files.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (*p, *t)))
             .map_err(|e| fixture_error(&e.file, None, e.message))?;
         let metadata = Arc::new(Metadata::new(tables));
-        let org = Org { store: Store::new(&metadata), metadata, settings, clock };
+        let org = Org { store: Store::new(&metadata), metadata, settings, clock, jobs: Default::default() };
         for file in &org.settings.data {
             let path = format!("data/{file}");
             let text = find(&path).ok_or_else(|| fixture_error(&path, None, "listed in org.json but missing"))?;

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use http::Method;
-use odata_parser::ast::{Parens, ResourcePath, Segment};
+use odata_parser::ast::{ResourcePath, Segment};
 
 use crate::error::{Error, Result};
 use crate::metadata::{EntityDef, Metadata, Navigation};
+use crate::operation::message::{self, Target};
 use crate::operation::target::{key_from_parens, Key};
 use crate::operation::Operation;
 
@@ -18,21 +19,6 @@ pub struct RecordPath {
     pub entity: Arc<EntityDef>,
     /// The key in the URL.
     pub key: Key,
-}
-
-/// Well-known Dataverse messages the emulator doesn't implement yet: a clear 501 instead
-/// of "Resource not found", so a client fails fast and says why.
-const UNEMULATED_MESSAGES: &[&str] = &[
-    "BulkDelete",
-    "RetrieveMetadataChanges",
-    "CreateEntities",
-    "ExecuteFetch",
-    "RetrieveTotalRecordCount",
-    "InitializeFrom",
-];
-
-fn not_emulated(name: &str) -> Error {
-    Error::new(crate::error::Code::NotSupported, format!("The message '{name}' is not emulated yet."))
 }
 
 fn entity_set(metadata: &Metadata, name: &str) -> Result<Arc<EntityDef>> {
@@ -49,27 +35,23 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
             Method::GET => Ok(Operation::ServiceDocument),
             _ => Err(not_allowed()),
         },
-        [Identifier { name, parens: None | Some(Parens::Empty) }] if name == "RetrieveVersion" => match *method {
-            Method::GET => Ok(Operation::RetrieveVersion),
-            _ => Err(Error::new(
-                crate::error::Code::ResourceNotFound,
-                format!("No HTTP resource was found that matches the request URI '{url}'."),
-            )),
-        },
-        [Identifier { name, .. }, ..] if UNEMULATED_MESSAGES.contains(&name.as_str()) => Err(not_emulated(name)),
-        // A bound action or function on a table (metadata casts are routed below).
-        [Identifier { name: set, .. }, Identifier { name, .. }, ..]
-            if name.starts_with("Microsoft.Dynamics.CRM.") && !crate::operation::metadata::DEFINITION_SETS.contains(&set.as_str()) =>
+        // Functions and actions: unbound at the root, bound after a set or a record.
+        [Identifier { name, parens }] if message::is_unbound(name) => message::route_unbound(method, name, parens.as_ref(), url),
+        [Identifier { name: set, parens }, Identifier { name, parens: call }]
+            if name.starts_with(message::NAMESPACE) && !crate::operation::metadata::DEFINITION_SETS.contains(&set.as_str()) =>
         {
-            Err(not_emulated(name))
+            let entity = entity_set(metadata, set)?;
+            let target = match parens {
+                None => Target::Set(entity),
+                Some(p) => Target::Record(RecordPath { key: key_from_parens(&entity, p)?, entity }),
+            };
+            message::route_bound(method, name, call.as_ref(), target, url)
         }
-        [Identifier { name, parens: None | Some(Parens::Empty) }] if name == "WhoAmI" => match *method {
-            Method::GET => Ok(Operation::WhoAmI),
-            _ => Err(Error::new(
-                crate::error::Code::ResourceNotFound,
-                format!("No HTTP resource was found that matches the request URI '{url}'."),
-            )),
-        },
+        [Identifier { name: set, .. }, Identifier { name, .. }, ..]
+            if name.starts_with(message::NAMESPACE) && !crate::operation::metadata::DEFINITION_SETS.contains(&set.as_str()) =>
+        {
+            Err(Error::segment_not_found(name))
+        }
         [Batch] => match *method {
             Method::POST => Ok(Operation::Batch),
             _ => Err(not_allowed()),

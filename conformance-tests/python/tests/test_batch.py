@@ -164,7 +164,6 @@ def test_batch_response_urls_keep_the_https_origin(target: Target, client: Datav
     assert page.data["@odata.nextLink"].startswith(f"{base}accounts?")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="CreateMultiple not emulated yet (issue 9)")
 def test_batch_create_with_a_list_uses_create_multiple(client: DataverseClient, created: Created):
     prefix = unique("conf-py-bcm")
     batch = client.batch.new()
@@ -178,7 +177,6 @@ def test_batch_create_with_a_list_uses_create_multiple(client: DataverseClient, 
     assert _names(client, prefix) == [f"{prefix}-0", f"{prefix}-1"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="UpdateMultiple not emulated yet (issue 9)")
 def test_batch_dataframe_update_uses_update_multiple(client: DataverseClient, created: Created):
     # batch.dataframe.update sends UpdateMultiple even for a single row.
     prefix = unique("conf-py-bum")

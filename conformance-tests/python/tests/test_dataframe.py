@@ -51,7 +51,6 @@ def test_dataframe_delete_several_rows_without_bulk_delete(client: DataverseClie
     assert _names(client, prefix) == [f"{prefix}-2"]
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason="CreateMultiple not emulated yet (issue 9)")
 def test_dataframe_create(client: DataverseClient, created: Created):
     prefix = unique("conf-py-dfc")
     frame = pd.DataFrame([{"name": f"{prefix}-{i}", "numberofemployees": i} for i in range(3)])
@@ -61,7 +60,6 @@ def test_dataframe_create(client: DataverseClient, created: Created):
     assert _names(client, prefix) == [f"{prefix}-{i}" for i in range(3)]
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason="UpdateMultiple not emulated yet (issue 9)")
 def test_dataframe_update_several_rows(client: DataverseClient, created: Created):
     prefix = unique("conf-py-dfu")
     ids = [created.add("account", client.records.create("account", {"name": f"{prefix}-{i}"})) for i in range(2)]

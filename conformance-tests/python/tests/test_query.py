@@ -151,7 +151,6 @@ def test_query_sql(client: DataverseClient, five_accounts: str):
     assert all("revenue" not in r for r in rows), "only the selected columns"
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason="FetchXML (GET /accounts?fetchXml=…) not emulated yet: 501")
 def test_query_fetchxml_pages(client: DataverseClient, five_accounts: str):
     fetch = (
         '<fetch count="2"><entity name="account"><attribute name="name"/><attribute name="numberofemployees"/>'

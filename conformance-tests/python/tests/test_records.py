@@ -16,8 +16,6 @@ from support import GUID, RECORD_NOT_FOUND, Created, etag_version, unique, wait_
 #: Annotation the SDK asks for to get choice labels and formatted numbers.
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
 
-BULK_NOT_EMULATED = "{} not emulated yet (issue 9)"
-
 
 def names_starting_with(client: DataverseClient, prefix: str) -> list[str]:
     rows = client.records.list("account", filter=f"startswith(name,'{prefix}')", select=["name"], orderby=["name"])
@@ -157,7 +155,6 @@ def test_unknown_column_is_400(client: DataverseClient):
 # --- bulk forms: CreateMultiple, UpdateMultiple, UpsertMultiple, BulkDelete ---------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason=BULK_NOT_EMULATED.format("CreateMultiple"))
 def test_create_with_a_list_uses_create_multiple(client: DataverseClient, created: Created):
     prefix = unique("conf-py-cm")
     ids = created.add_all("account", client.records.create("account", [{"name": f"{prefix}-{i}"} for i in range(3)]))
@@ -166,7 +163,6 @@ def test_create_with_a_list_uses_create_multiple(client: DataverseClient, create
     assert [client.records.retrieve("account", i, select=["name"])["name"] for i in ids] == [f"{prefix}-{i}" for i in range(3)]
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason=BULK_NOT_EMULATED.format("UpdateMultiple"))
 def test_update_with_a_list_uses_update_multiple(client: DataverseClient, created: Created):
     prefix = unique("conf-py-um")
     ids = [created.add("account", client.records.create("account", {"name": f"{prefix}-{i}"})) for i in range(3)]
@@ -178,7 +174,6 @@ def test_update_with_a_list_uses_update_multiple(client: DataverseClient, create
     assert [(r["telephone1"], r["numberofemployees"]) for r in rows] == [("555-0001", 1), ("555-0001", 2), ("555-0001", None)]
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason=BULK_NOT_EMULATED.format("UpsertMultiple"))
 def test_upsert_with_several_items_uses_upsert_multiple(client: DataverseClient, created: Created):
     prefix = unique("conf-py-upm")
     numbers = [unique("CONF-PY").upper() for _ in range(2)]
@@ -192,7 +187,6 @@ def test_upsert_with_several_items_uses_upsert_multiple(client: DataverseClient,
     assert [(r["name"], r["accountnumber"]) for r in rows] == [(f"{prefix}-0", numbers[0]), (f"{prefix}-1", numbers[1])]
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason=BULK_NOT_EMULATED.format("BulkDelete"))
 def test_delete_of_several_ids_uses_bulk_delete(client: DataverseClient, created: Created):
     prefix = unique("conf-py-bd")
     ids = [created.add("account", client.records.create("account", {"name": f"{prefix}-{i}"})) for i in range(3)]

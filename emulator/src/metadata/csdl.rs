@@ -2,14 +2,15 @@
 //! real service uses (`Microsoft.Dynamics.CRM` namespace, alias `mscrm`, an abstract
 //! `crmbaseentity` root, lookups as `_x_value` Edm.Guid properties plus navigation
 //! properties with referential constraints, alternate keys as
-//! `OData.Community.Keys.V1.AlternateKeys` annotations, the `System` container).
+//! `OData.Community.Keys.V1.AlternateKeys` annotations, the `System` container), and the
+//! functions and actions of the message registry ([`crate::operation::message::MESSAGES`])
+//! with the complex and enum types they use.
 //!
 //! Rendering walks every table and relationship, so the document is cached per schema
 //! [generation](super::Metadata::generation) and served as shared [`Bytes`].
 //!
 //! Left out: the metadata types themselves (`EntityMetadata`, …), the keyless open type
-//! `expando` (a non-abstract type without a key is invalid CSDL), actions and functions
-//! other than WhoAmI, the activity and principal type hierarchies (every table derives from
+//! `expando` (a non-abstract type without a key is invalid CSDL), the activity and principal type hierarchies (every table derives from
 //! `crmbaseentity`; `ownerid` points at an abstract `principal`), and `?annotations=true`.
 
 use std::collections::{HashMap, HashSet};
@@ -20,6 +21,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 use quick_xml::Writer;
 
 use super::{AttributeDef, AttributeType, DateTimeKind, EntityDef, Metadata};
+use crate::operation::message::{types, Binding, Kind, MESSAGES};
 
 /// The rendered document and the schema generation it was rendered from.
 #[derive(Default)]
@@ -172,9 +174,7 @@ pub fn render(m: &Metadata) -> Bytes {
         entity_type(&mut x, e, &navs[e.logical_name.as_str()]);
     }
     complex_types(&mut x);
-    x.start("Function", &[("Name", "WhoAmI")]);
-    x.empty("ReturnType", &[("Type", "mscrm.WhoAmIResponse"), ("Nullable", "false")]);
-    x.end("Function");
+    operations(&mut x);
     x.start("EntityContainer", &[("Name", "System")]);
     for e in &entities {
         let ty = e.odata_type();
@@ -186,7 +186,7 @@ pub fn render(m: &Metadata) -> Bytes {
         }
         x.end("EntitySet");
     }
-    x.empty("FunctionImport", &[("Name", "WhoAmI"), ("Function", "Microsoft.Dynamics.CRM.WhoAmI"), ("IncludeInServiceDocument", "false")]);
+    operation_imports(&mut x);
     x.end("EntityContainer");
     x.end("Schema");
     x.end("edmx:DataServices");
@@ -257,17 +257,60 @@ fn alternate_keys(x: &mut Xml, e: &EntityDef) {
     x.end("Annotation");
 }
 
-/// The complex types the declared properties and functions use.
+/// The complex and enum types the declared properties and messages use.
 fn complex_types(x: &mut Xml) {
-    let types: [(&str, &[(&str, &str)]); 2] = [
-        ("WhoAmIResponse", &[("BusinessUnitId", "Edm.Guid"), ("UserId", "Edm.Guid"), ("OrganizationId", "Edm.Guid")]),
-        ("BooleanManagedProperty", &[("Value", "Edm.Boolean"), ("CanBeChanged", "Edm.Boolean"), ("ManagedPropertyLogicalName", "Edm.String")]),
-    ];
-    for (name, properties) in types {
+    for (name, properties) in types::COMPLEX_TYPES {
         x.start("ComplexType", &[("Name", name)]);
-        for (property, ty) in properties {
+        for (property, ty) in *properties {
             x.empty("Property", &[("Name", property), ("Type", ty), ("Nullable", "false")]);
         }
         x.end("ComplexType");
+    }
+    for (name, members) in types::ENUM_TYPES {
+        x.start("EnumType", &[("Name", name)]);
+        for (member, value) in *members {
+            x.empty("Member", &[("Name", member), ("Value", &value.to_string())]);
+        }
+        x.end("EnumType");
+    }
+}
+
+/// A `Function` or `Action` element per registered message; bound ones take the record or
+/// set as their first parameter.
+fn operations(x: &mut Xml) {
+    for m in MESSAGES {
+        let element = match m.kind {
+            Kind::Function => "Function",
+            Kind::Action => "Action",
+        };
+        let bound = m.binding != Binding::Unbound;
+        x.start(element, &[("Name", m.name), ("IsBound", if bound { "true" } else { "false" })]);
+        match m.binding {
+            Binding::Unbound => {}
+            Binding::Entity => x.empty("Parameter", &[("Name", "entity"), ("Type", "mscrm.crmbaseentity"), ("Nullable", "false")]),
+            Binding::Collection => x.empty("Parameter", &[("Name", "entityset"), ("Type", "Collection(mscrm.crmbaseentity)"), ("Nullable", "false")]),
+        }
+        for p in m.params {
+            let mut attrs = vec![("Name", p.name), ("Type", p.ty), ("Nullable", if p.required { "false" } else { "true" })];
+            if p.ty == "Edm.String" {
+                attrs.push(("Unicode", "false"));
+            }
+            x.empty("Parameter", &attrs);
+        }
+        if let Some(ty) = m.returns {
+            x.empty("ReturnType", &[("Type", ty), ("Nullable", "false")]);
+        }
+        x.end(element);
+    }
+}
+
+/// `FunctionImport` / `ActionImport` for the unbound messages.
+fn operation_imports(x: &mut Xml) {
+    for m in MESSAGES.iter().filter(|m| m.binding == Binding::Unbound) {
+        let qualified = format!("Microsoft.Dynamics.CRM.{}", m.name);
+        match m.kind {
+            Kind::Function => x.empty("FunctionImport", &[("Name", m.name), ("Function", &qualified), ("IncludeInServiceDocument", "false")]),
+            Kind::Action => x.empty("ActionImport", &[("Name", m.name), ("Action", &qualified)]),
+        }
     }
 }

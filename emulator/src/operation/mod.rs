@@ -8,6 +8,7 @@ mod batch;
 mod create;
 mod delete;
 mod fetch;
+pub mod message;
 pub mod metadata;
 mod property;
 mod retrieve;
@@ -15,7 +16,6 @@ mod retrieve_multiple;
 mod service_document;
 pub mod target;
 mod update;
-mod who_am_i;
 pub mod write;
 
 use http::{HeaderMap, Method};
@@ -37,8 +37,15 @@ use std::sync::Arc;
 pub enum Operation {
     /// `GET /` — the entity sets.
     ServiceDocument,
-    /// `GET WhoAmI`
-    WhoAmI,
+    /// A function or action: `GET WhoAmI`, `POST /accounts/Microsoft.Dynamics.CRM.CreateMultiple`, …
+    Message {
+        /// The message's descriptor.
+        message: &'static message::Message,
+        /// The record or set it is bound to.
+        target: message::Target,
+        /// Function parameters from the path (`Name(P=@p1)`).
+        parens: Option<Parens>,
+    },
     /// `GET $metadata`: the CSDL document.
     Metadata,
     /// `GET EntityDefinitions…`, `RelationshipDefinitions…`, `GlobalOptionSetDefinitions…`
@@ -49,8 +56,6 @@ pub enum Operation {
     },
     /// `POST $batch`
     Batch,
-    /// `GET RetrieveVersion`
-    RetrieveVersion,
     /// `POST /accounts`
     Create {
         /// The table.
@@ -278,11 +283,10 @@ impl Operation {
     pub fn apply(self, ctx: &Ctx<'_, '_>) -> Result<Reply> {
         match self {
             Operation::ServiceDocument => service_document::apply(ctx),
-            Operation::WhoAmI => who_am_i::apply(ctx),
+            Operation::Message { message, target, parens } => message::invoke(ctx, message, target, parens),
             Operation::Metadata => metadata::csdl(ctx),
             Operation::Definitions { path } => metadata::apply(ctx, *path),
             Operation::Batch => batch::apply(ctx),
-            Operation::RetrieveVersion => who_am_i::retrieve_version(ctx),
             Operation::Create { entity } => create::apply(ctx, &entity),
             Operation::RetrieveMultiple { entity } => retrieve_multiple::apply(ctx, &entity),
             Operation::Count { entity } => retrieve_multiple::count(ctx, &entity),

@@ -1,0 +1,91 @@
+//! The complex and enum types message parameters and responses use, declared once for
+//! both parameter checks and `$metadata`.
+
+use serde_json::Value as Json;
+
+/// Complex types: name and `(property, type)` pairs.
+pub static COMPLEX_TYPES: &[(&str, &[(&str, &str)])] = &[
+    ("WhoAmIResponse", &[("BusinessUnitId", "Edm.Guid"), ("UserId", "Edm.Guid"), ("OrganizationId", "Edm.Guid")]),
+    ("RetrieveVersionResponse", &[("Version", "Edm.String")]),
+    ("BooleanManagedProperty", &[("Value", "Edm.Boolean"), ("CanBeChanged", "Edm.Boolean"), ("ManagedPropertyLogicalName", "Edm.String")]),
+    ("CreateMultipleResponse", &[("Ids", "Collection(Edm.Guid)")]),
+    ("BulkDeleteResponse", &[("JobId", "Edm.Guid")]),
+    (
+        "EntityRecordCountCollection",
+        &[("Count", "Edm.Int32"), ("IsReadOnly", "Edm.Boolean"), ("Keys", "Collection(Edm.String)"), ("Values", "Collection(Edm.Int64)")],
+    ),
+    ("RetrieveTotalRecordCountResponse", &[("EntityRecordCountCollection", "mscrm.EntityRecordCountCollection")]),
+    (
+        "EndpointCollection",
+        &[("Count", "Edm.Int32"), ("IsReadOnly", "Edm.Boolean"), ("Keys", "Collection(mscrm.EndpointType)"), ("Values", "Collection(Edm.String)")],
+    ),
+    (
+        "OrganizationDetail",
+        &[
+            ("OrganizationId", "Edm.Guid"),
+            ("FriendlyName", "Edm.String"),
+            ("OrganizationVersion", "Edm.String"),
+            ("EnvironmentId", "Edm.String"),
+            ("DatacenterId", "Edm.Guid"),
+            ("Geo", "Edm.String"),
+            ("TenantId", "Edm.String"),
+            ("UrlName", "Edm.String"),
+            ("UniqueName", "Edm.String"),
+            ("Endpoints", "mscrm.EndpointCollection"),
+            ("State", "mscrm.OrganizationState"),
+        ],
+    ),
+    ("RetrieveCurrentOrganizationResponse", &[("Detail", "mscrm.OrganizationDetail")]),
+    // The query types BulkDelete takes, reduced to the members the emulator reads.
+    ("QueryExpression", &[("EntityName", "Edm.String"), ("ColumnSet", "mscrm.ColumnSet"), ("Criteria", "mscrm.FilterExpression")]),
+    ("ColumnSet", &[("AllColumns", "Edm.Boolean"), ("Columns", "Collection(Edm.String)")]),
+    (
+        "FilterExpression",
+        &[("FilterOperator", "mscrm.LogicalOperator"), ("Conditions", "Collection(mscrm.ConditionExpression)"), ("Filters", "Collection(mscrm.FilterExpression)")],
+    ),
+    ("ConditionExpression", &[("AttributeName", "Edm.String"), ("Operator", "Edm.String"), ("Values", "Collection(Edm.String)")]),
+];
+
+/// Enum types: name and `(member, value)` pairs.
+pub static ENUM_TYPES: &[(&str, &[(&str, i32)])] = &[
+    ("EndpointAccessType", &[("Default", 0), ("Internet", 1), ("Intranet", 2)]),
+    ("EndpointType", &[("OrganizationService", 0), ("OrganizationDataService", 1), ("WebApplication", 2)]),
+    ("OrganizationState", &[("Enabled", 0), ("Disabled", 1)]),
+    ("LogicalOperator", &[("And", 0), ("Or", 1)]),
+    ("TargetFieldType", &[("All", 0), ("ValidForCreate", 1), ("ValidForUpdate", 2), ("ValidForRead", 3)]),
+];
+
+/// `mscrm.X` spelled out as `Microsoft.Dynamics.CRM.X` (how error messages name types).
+pub fn full_name(ty: &str) -> String {
+    ty.replace("mscrm.", "Microsoft.Dynamics.CRM.")
+}
+
+fn enum_members(ty: &str) -> Option<&'static [(&'static str, i32)]> {
+    let name = ty.strip_prefix("mscrm.")?;
+    ENUM_TYPES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+}
+
+/// The member name of an enum value given as its name or its number.
+pub fn enum_member(ty: &str, value: &Json) -> Option<&'static str> {
+    let members = enum_members(ty)?;
+    match value {
+        Json::String(s) => members.iter().find(|(m, _)| m == s).map(|(m, _)| *m),
+        Json::Number(n) => members.iter().find(|(_, v)| Some(i64::from(*v)) == n.as_i64()).map(|(m, _)| *m),
+        _ => None,
+    }
+}
+
+/// Whether a JSON value can be read as a parameter of type `ty`.
+pub fn fits(ty: &str, value: &Json) -> bool {
+    if let Some(inner) = ty.strip_prefix("Collection(").and_then(|t| t.strip_suffix(')')) {
+        return value.as_array().is_some_and(|items| items.iter().all(|i| fits(inner, i)));
+    }
+    match ty {
+        "Edm.String" | "Edm.DateTimeOffset" => value.is_string(),
+        "Edm.Guid" => value.as_str().is_some_and(|s| uuid::Uuid::parse_str(s).is_ok()),
+        "Edm.Int32" | "Edm.Int64" => value.is_i64(),
+        "Edm.Boolean" => value.is_boolean(),
+        t if enum_members(t).is_some() => enum_member(t, value).is_some(),
+        _ => value.is_object(),
+    }
+}
