@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit, property and in-process HTTP tests), then the
 # conformance suites, which drive real clients against a freshly started emulator binary:
-# the npm client `dynamics-web-api` and Microsoft's Python SDK `PowerPlatform-Dataverse-Client`.
+# the npm client `dynamics-web-api` and Microsoft's Python SDK `PowerPlatform-Dataverse-Client`,
+# and the raw-HTTP scenario corpus (conformance-tests/scenarios, played by conformance-runner).
+# Each part prints a per-operation table; conformance-tests/tools/report.py then writes
+# conformance-tests/report.json and ends the run with one line "N passed, N failed".
 # Needs the Rust toolchain, Node 20 and npm, and Python 3.10+ with venv and pip (packages from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "==> cargo test (workspace)"
-cargo build --locked -p dataverse-emulator --bin dataverse-emulator
+cargo build --locked -p dataverse-emulator --bin dataverse-emulator -p conformance-runner --bin conformance-runner
 cargo test --locked --workspace
 
+# The conformance parts all run, even when one fails; the summary decides the exit status.
+results=conformance-tests/results
+rm -rf "$results"
+mkdir -p "$results"
+failed_parts=()
+
 echo "==> conformance: dynamics-web-api 2.5.0 (node --test)"
-export DATAVERSE_EMULATOR_BIN="$PWD/target/debug/dataverse-emulator"
+export DATAVERSE_EMULATOR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/dataverse-emulator"
 (
   cd conformance-tests/node
   npm ci --no-audit --no-fund --loglevel=error
-  npm test
-)
+  # `npm test`'s command plus a reporter writing the per-test results for the summary.
+  node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=./lib/summary-reporter.mjs --test-reporter-destination=../results/node.json test/
+) || failed_parts+=("node")
 
 echo "==> conformance: PowerPlatform-Dataverse-Client 1.1.0 (pytest)"
 venv=conformance-tests/python/.venv
@@ -31,9 +42,25 @@ pip_start=$SECONDS
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r conformance-tests/python/requirements.txt
 echo "pip install: $((SECONDS - pip_start)) s"
 status=0
-"$venv/bin/python" -m pytest -q conformance-tests/python || status=$?
+"$venv/bin/python" -m pytest -q conformance-tests/python --junitxml="$results/python.xml" -o junit_family=xunit1 || status=$?
 if [ "$status" -eq 5 ]; then
   echo "error: pytest collected no tests in conformance-tests/python" >&2
   exit 1
 fi
-[ "$status" -eq 0 ] || exit "$status"
+[ "$status" -eq 0 ] || failed_parts+=("python")
+
+echo "==> conformance: raw-HTTP scenarios (conformance-runner)"
+# With DATAVERSE_URL set the runner plays the live org too (its known_difference marks describe
+# the emulator, so they don't apply there) and prints the org-vs-emulator diff.
+"${CARGO_TARGET_DIR:-$PWD/target}/debug/conformance-runner" --spawn "$DATAVERSE_EMULATOR_BIN" --report "$results/scenarios.json" \
+  ${DATAVERSE_URL:+--ignore-known-differences --diff-report "$results/scenarios-diff.json"} \
+  || failed_parts+=("scenarios")
+
+echo "==> conformance summary"
+if [ "${#failed_parts[@]}" -gt 0 ]; then
+  echo "failing conformance parts: ${failed_parts[*]}"
+fi
+summary=0
+python3 conformance-tests/tools/report.py combine || summary=$?
+[ "${#failed_parts[@]}" -eq 0 ] || exit 1
+exit "$summary"
