@@ -25,7 +25,6 @@ pub struct RecordPath {
 const UNEMULATED_MESSAGES: &[&str] = &[
     "BulkDelete",
     "RetrieveMetadataChanges",
-    "CreateEntities",
     "ExecuteFetch",
     "RetrieveTotalRecordCount",
     "InitializeFrom",
@@ -57,6 +56,10 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
             )),
         },
         [Identifier { name, .. }, ..] if UNEMULATED_MESSAGES.contains(&name.as_str()) => Err(not_emulated(name)),
+        [Identifier { name, parens: None | Some(Parens::Empty) }] if name == "CreateEntities" => match *method {
+            Method::POST => Ok(Operation::SchemaWrite { write: Box::new(crate::operation::metadata::write::SchemaWrite::CreateEntities) }),
+            _ => Err(not_allowed()),
+        },
         // A bound action or function on a table (metadata casts are routed below).
         [Identifier { name: set, .. }, Identifier { name, .. }, ..]
             if name.starts_with("Microsoft.Dynamics.CRM.") && !crate::operation::metadata::DEFINITION_SETS.contains(&set.as_str()) =>
