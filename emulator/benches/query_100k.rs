@@ -119,15 +119,16 @@ struct Loaded {
 
 fn load(n: usize) -> Loaded {
     let org = Org::default_org(Clock::system()).expect("default org loads");
-    let entity = org.metadata.entity("account").expect("account table").clone();
+    let metadata = org.metadata();
+    let entity = metadata.entity("account").expect("account table").clone();
     // As a Web API create (`seeding: false`): only columns clients may set are taken.
-    let w = WriteContext { org: &org, caller: org.settings.caller_id, now: org.clock.now(), seeding: false };
+    let w = WriteContext { org: &org, metadata: &metadata, caller: org.settings.caller_id, now: org.clock.now(), seeding: false };
     let seeded = org.store.read().table("account").map_or(0, |t| t.len());
     let t0 = Instant::now();
     org.store
         .write(|tx| {
             for i in 0..n {
-                let body = input::decode_object(&org.metadata, &entity, account_body(i))?;
+                let body = input::decode_object(&metadata, &entity, account_body(i))?;
                 write::create(tx, &w, &entity, None, body)?;
             }
             Ok(())

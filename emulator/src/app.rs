@@ -146,9 +146,11 @@ pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>
     let resource = odata_parser::parse_resource_path(&decoded)?;
     let query = odata_parser::parse_query(req.uri().query().unwrap_or(""))?;
     let url = format!("{root}{decoded}");
-    let operation = route::route(req.method(), &resource, &org.metadata, &url)?;
+    let metadata = access.metadata();
+    let operation = route::route(req.method(), &resource, &metadata, &url)?;
     let ctx = Ctx {
         org,
+        metadata,
         access,
         method: req.method(),
         headers: req.headers(),

@@ -74,6 +74,23 @@ error_codes! {
     NotSupported => NOT_IMPLEMENTED, "0x80040315";
     /// A message the table doesn't support (DeleteMultiple on a standard table).
     SdkEntityDoesNotSupportMessage => BAD_REQUEST, "0x80040800";
+    /// Creating a table whose name is taken: "An entity with the specified name already
+    /// exists". (Name and message from the SDK's ErrorCodes; the hex follows its neighbours.)
+    InvalidSchemaName => BAD_REQUEST, "0x8004700B";
+    /// Creating a column whose name is taken on the table.
+    DuplicateAttributeSchemaName => BAD_REQUEST, "0x80047013";
+    /// Creating a relationship, key or choice whose name is taken. (Hex by the SDK's order.)
+    DuplicateName => BAD_REQUEST, "0x80047010";
+    /// A primary name column that isn't a String column. (Hex by the SDK's order.)
+    InvalidPrimaryFieldType => BAD_REQUEST, "0x8004700E";
+    /// Deleting or changing a system relationship. (Hex by the SDK's order.)
+    RelationshipIsNotCustomRelationship => BAD_REQUEST, "0x8004700A";
+    /// Deleting a system column.
+    AttributeIsNotCustomAttribute => BAD_REQUEST, "0x80047009";
+    /// Deleting a table's primary name column.
+    CannotDeletePrimaryUIAttribute => BAD_REQUEST, "0x80047002";
+    /// A schema name without a publisher prefix (`new_`, `cr123_`).
+    ExportKeyAttributeInvalidPrefix => BAD_REQUEST, "0x800608ad";
     /// A valid token whose app or user has no system user in the org.
     UserNotInOrg => FORBIDDEN, "0x80072560";
     /// A bug in the emulator. Never expected; logged loudly.

@@ -103,9 +103,7 @@ pub struct Application {
 pub struct Org {
     /// Identities and settings.
     pub settings: OrgSettings,
-    /// The schema.
-    pub metadata: Arc<Metadata>,
-    /// The data.
+    /// The data, and the schema (see [`Org::metadata`]).
     pub store: Store,
     /// The clock system columns read.
     pub clock: Clock,
@@ -138,23 +136,29 @@ impl Org {
             .map_err(|e| fixture_error("org.json", None, e))?;
         let tables = load_tables(files.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (*p, *t)))
             .map_err(|e| fixture_error(&e.file, None, e.message))?;
-        let metadata = Arc::new(Metadata::new(tables));
-        let org = Org { store: Store::new(&metadata), metadata, settings, clock, jobs: Default::default() };
+        let org = Org { store: Store::new(Arc::new(Metadata::new(tables))), settings, clock, jobs: Default::default() };
+        let metadata = org.metadata();
         for file in &org.settings.data {
             let path = format!("data/{file}");
             let text = find(&path).ok_or_else(|| fixture_error(&path, None, "listed in org.json but missing"))?;
             let data: DataFile = serde_json::from_str(text).map_err(|e| fixture_error(&path, None, e))?;
-            let entity = org.metadata.entity(&data.table).ok_or_else(|| fixture_error(&path, None, format!("unknown table '{}'", data.table)))?.clone();
-            let w = WriteContext { org: &org, caller: org.settings.caller_id, now: org.clock.now(), seeding: true };
+            let entity = metadata.entity(&data.table).ok_or_else(|| fixture_error(&path, None, format!("unknown table '{}'", data.table)))?.clone();
+            let w = WriteContext { org: &org, metadata: &metadata, caller: org.settings.caller_id, now: org.clock.now(), seeding: true };
             org.store.write(|tx| {
                 for (i, record) in data.records.into_iter().enumerate() {
-                    let input = input::decode_object(&org.metadata, &entity, record).map_err(|e| fixture_error(&path, Some(i), e.message()))?;
+                    let input = input::decode_object(&metadata, &entity, record).map_err(|e| fixture_error(&path, Some(i), e.message()))?;
                     write::create(tx, &w, &entity, None, input).map_err(|e| fixture_error(&path, Some(i), e.message()))?;
                 }
                 Ok(())
             })?;
         }
         Ok(org)
+    }
+
+    /// The org's schema as of now: a snapshot that stays the same while it is held, even if a
+    /// metadata write changes the schema meanwhile. Take it once per request.
+    pub fn metadata(&self) -> Arc<Metadata> {
+        self.store.metadata()
     }
 
     /// The embedded default org.

@@ -35,6 +35,10 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
             Method::GET => Ok(Operation::ServiceDocument),
             _ => Err(not_allowed()),
         },
+        [Identifier { name, parens: None | Some(odata_parser::ast::Parens::Empty) }] if name == "CreateEntities" => match *method {
+            Method::POST => Ok(Operation::SchemaWrite { write: Box::new(crate::operation::metadata::write::SchemaWrite::CreateEntities) }),
+            _ => Err(not_allowed()),
+        },
         // Functions and actions: unbound at the root, bound after a set or a record.
         [Identifier { name, parens }] if message::is_unbound(name) => message::route_unbound(method, name, parens.as_ref(), url),
         [Identifier { name: set, parens }, Identifier { name, parens: call }]

@@ -2,12 +2,13 @@
 // through the real dynamics-web-api 2.5.0 client. Request and response shapes:
 // shared/reference/client-dynamics-web-api.md §3.5 and shared/reference/dataverse-wire.md §6. Only system
 // tables and columns every org has (account, contact, name, industrycode, statuscode) are asserted, so the
-// same tests hold against a live org; nothing is created.
+// same tests hold against a live org. The metadata-writes suite at the end creates one scratch table per test
+// and deletes it.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { useTarget } from "../lib/harness.mjs";
-import { GUID } from "../lib/helpers.mjs";
+import { GUID, unique } from "../lib/helpers.mjs";
 
 /** Dataverse error code for a missing component ("Could not find an entity with name …"). */
 const DOES_NOT_EXIST = "0x80040217";
@@ -151,5 +152,99 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
     assert.ok(xml.includes('Namespace="Microsoft.Dynamics.CRM"'));
     assert.ok(xml.includes('EntityType Name="account"'));
     assert.ok(xml.includes('<EntitySet Name="accounts" EntityType="Microsoft.Dynamics.CRM.account"'));
+  });
+});
+
+/** An English `Label` as clients send it. */
+function label(text) {
+  return {
+    "@odata.type": "Microsoft.Dynamics.CRM.Label",
+    LocalizedLabels: [{ "@odata.type": "Microsoft.Dynamics.CRM.LocalizedLabel", Label: text, LanguageCode: 1033 }],
+  };
+}
+
+// Metadata writes: one scratch table `conf_dwa<hex>` per test, deleted at the end (also against a live org).
+describe("dynamics-web-api 2.5.0: metadata writes", { timeout: 60_000 }, () => {
+  const suite = useTarget();
+
+  it("createEntity, createAttribute, updateAttribute, updateEntity, records in the table, deleteRecord on EntityDefinitions", async () => {
+    const schema = `conf_Dwa${unique("t").split("-")[1]}`;
+    const logical = schema.toLowerCase();
+    const entityId = await suite.dwa.createEntity({
+      data: {
+        "@odata.type": "Microsoft.Dynamics.CRM.EntityMetadata",
+        SchemaName: schema,
+        DisplayName: label("Conformance Widget"),
+        DisplayCollectionName: label("Conformance Widgets"),
+        Description: label("Created by the dynamics-web-api conformance suite"),
+        OwnershipType: "UserOwned",
+        HasActivities: false,
+        HasNotes: false,
+        IsActivity: false,
+        Attributes: [{
+          "@odata.type": "Microsoft.Dynamics.CRM.StringAttributeMetadata",
+          AttributeType: "String",
+          AttributeTypeName: { Value: "StringType" },
+          SchemaName: "conf_Name",
+          IsPrimaryName: true,
+          MaxLength: 100,
+          FormatName: { Value: "Text" },
+          RequiredLevel: { Value: "None", CanBeChanged: true, ManagedPropertyLogicalName: "canmodifyrequirementlevelsettings" },
+          DisplayName: label("Name"),
+        }],
+      },
+    });
+    assert.match(entityId, GUID);
+    try {
+      const entity = await suite.dwa.retrieveEntity({ key: entityId, select: ["LogicalName", "EntitySetName", "PrimaryNameAttribute"] });
+      assert.equal(entity.LogicalName, logical);
+      assert.equal(entity.PrimaryNameAttribute, "conf_name");
+      const set = entity.EntitySetName;
+      assert.ok(set.startsWith(logical), set);
+
+      const attributeId = await suite.dwa.createAttribute({
+        entityKey: entityId,
+        data: {
+          "@odata.type": "Microsoft.Dynamics.CRM.IntegerAttributeMetadata",
+          AttributeType: "Integer",
+          SchemaName: "conf_Count",
+          MinValue: 0,
+          MaxValue: 1000,
+          Format: "None",
+          DisplayName: label("Count"),
+          RequiredLevel: { Value: "None" },
+        },
+      });
+      assert.match(attributeId, GUID);
+      const codeId = await suite.dwa.createAttribute({
+        entityKey: `LogicalName='${logical}'`,
+        data: { "@odata.type": "Microsoft.Dynamics.CRM.StringAttributeMetadata", SchemaName: "conf_Code", MaxLength: 20, DisplayName: label("Code") },
+      });
+
+      const code = await suite.dwa.retrieveAttribute({ entityKey: entityId, attributeKey: codeId, castType: "Microsoft.Dynamics.CRM.StringAttributeMetadata" });
+      assert.equal(code.MaxLength, 20);
+      code.MaxLength = 50;
+      code.DisplayName = label("Code (long)");
+      assert.equal(await suite.dwa.updateAttribute({ entityKey: entityId, castType: "Microsoft.Dynamics.CRM.StringAttributeMetadata", data: code, mergeLabels: true }), true);
+      const updated = await suite.dwa.retrieveAttribute({ entityKey: entityId, attributeKey: codeId, castType: "Microsoft.Dynamics.CRM.StringAttributeMetadata" });
+      assert.equal(updated.MaxLength, 50);
+      assert.equal(updated.DisplayName.UserLocalizedLabel.Label, "Code (long)");
+
+      const full = await suite.dwa.retrieveEntity({ key: entityId });
+      full.DisplayName = label("Conformance Gadget");
+      assert.equal(await suite.dwa.updateEntity({ data: full, mergeLabels: true }), true);
+      const renamed = await suite.dwa.retrieveEntity({ key: entityId, select: ["DisplayName"] });
+      assert.equal(renamed.DisplayName.UserLocalizedLabel.Label, "Conformance Gadget");
+
+      // The table and its new columns are usable for records and queries at once.
+      const recordId = await suite.dwa.create({ collection: set, data: { conf_name: "one", conf_count: 3, conf_code: "C-1" } });
+      assert.match(recordId, GUID);
+      const found = await suite.dwa.retrieveMultiple({ collection: set, select: ["conf_name", "conf_count"], filter: "conf_count gt 2" });
+      assert.deepEqual(found.value.map((r) => [r.conf_name, r.conf_count]), [["one", 3]]);
+    } finally {
+      await suite.dwa.deleteRecord({ collection: "EntityDefinitions", key: entityId });
+    }
+    const gone = await suite.dwa.retrieveEntities({ select: ["LogicalName"], filter: `LogicalName eq '${logical}'` });
+    assert.deepEqual(gone.value, []);
   });
 });

@@ -180,6 +180,10 @@ pub struct AttributeDef {
     pub is_primary_image: bool,
     /// Image columns: maximum height and width in pixels.
     pub max_image_size: Option<(u32, u32)>,
+    /// Created over the API (`IsCustomAttribute`); fixture columns are the system's own.
+    pub is_custom: bool,
+    /// The column's description, if it has one.
+    pub description: Option<String>,
     /// The JSON property name, computed once at load (see [`AttributeDef::property_name`]).
     pub property: String,
 }

@@ -145,7 +145,7 @@ pub fn key(e: &EntityDef, k: &KeyDef) -> Map<String, Json> {
         "MetadataId": key_id(e, k), "HasChanged": null,
         "DisplayName": label(k.display_name.as_deref(), &format!("{}/key/{}", e.logical_name, k.logical_name)),
         "EntityKeyIndexStatus": "Active", "EntityLogicalName": e.logical_name, "IntroducedVersion": "1.0",
-        "IsCustomizable": managed(true, false, "iscustomizable"), "IsExportKey": false, "IsManaged": !e.is_custom,
+        "IsCustomizable": managed(true, false, "iscustomizable"), "IsExportKey": false, "IsManaged": !(e.is_custom || k.is_custom),
         "IsSynchronous": false, "KeyAttributes": k.attributes, "LogicalName": k.logical_name, "SchemaName": k.schema_name,
     }))
 }
@@ -262,14 +262,14 @@ pub fn relationships(metadata: &Metadata) -> Vec<RelationshipDef> {
     all.into_values().collect()
 }
 
-fn base(schema_name: &str, kind: RelationshipKind, customizable: bool) -> Map<String, Json> {
+fn base(schema_name: &str, kind: RelationshipKind, customizable: bool, custom: bool) -> Map<String, Json> {
     let (security, relationship_type) = match kind {
         RelationshipKind::OneToMany => ("Append", "OneToManyRelationship"),
         RelationshipKind::ManyToMany => ("None", "ManyToManyRelationship"),
     };
     into_map(json!({
-        "MetadataId": relationship_id(schema_name), "HasChanged": null, "IsCustomRelationship": false,
-        "IsValidForAdvancedFind": true, "SchemaName": schema_name, "SecurityTypes": security, "IsManaged": true,
+        "MetadataId": relationship_id(schema_name), "HasChanged": null, "IsCustomRelationship": custom,
+        "IsValidForAdvancedFind": true, "SchemaName": schema_name, "SecurityTypes": security, "IsManaged": !custom,
         "RelationshipType": relationship_type, "IntroducedVersion": "5.0.0.0", "RelationshipBehavior": 0,
         "IsCustomizable": managed(customizable, false, "iscustomizable"),
     }))
@@ -289,7 +289,7 @@ pub fn one_to_many(r: &Relationship) -> Map<String, Json> {
     cascade.entry("Delete").or_insert_with(|| json!(r.cascade_delete));
     cascade.insert("Archive".into(), json!("NoCascade"));
     cascade.insert("RollupView".into(), json!("NoCascade"));
-    let mut out = base(&r.schema_name, RelationshipKind::OneToMany, r.is_customizable);
+    let mut out = base(&r.schema_name, RelationshipKind::OneToMany, r.is_customizable, r.is_custom);
     out.append(&mut into_map(json!({
         "ReferencedAttribute": r.referenced_attribute, "ReferencedEntity": r.referenced_entity,
         "ReferencingAttribute": r.referencing_attribute, "ReferencingEntity": r.referencing_entity,
@@ -305,7 +305,7 @@ pub fn one_to_many(r: &Relationship) -> Map<String, Json> {
 
 /// The `ManyToManyRelationshipMetadata` of an N:N relationship.
 pub fn many_to_many(r: &ManyToMany) -> Map<String, Json> {
-    let mut out = base(&r.schema_name, RelationshipKind::ManyToMany, r.is_customizable);
+    let mut out = base(&r.schema_name, RelationshipKind::ManyToMany, r.is_customizable, r.is_custom);
     out.append(&mut into_map(json!({
         "Entity1LogicalName": r.entity1, "Entity1IntersectAttribute": r.entity1_intersect_attribute,
         "Entity1NavigationPropertyName": r.entity1_nav,

@@ -87,6 +87,9 @@ struct AttributeJson {
     #[serde(default)]
     targets: Vec<String>,
     default_value: Option<serde_json::Value>,
+    #[serde(default)]
+    is_custom_attribute: bool,
+    description: Option<String>,
 }
 
 fn yes() -> bool {
@@ -134,6 +137,8 @@ struct RelationshipJson {
     is_hierarchical: bool,
     #[serde(default)]
     is_customizable: bool,
+    #[serde(default)]
+    is_custom_relationship: bool,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +171,8 @@ struct ManyToManyJson {
     entity2_navigation_property_name: String,
     #[serde(default)]
     is_customizable: bool,
+    #[serde(default)]
+    is_custom_relationship: bool,
 }
 
 /// Parses table files given as `(file name, JSON text)`.
@@ -178,6 +185,22 @@ pub fn load_tables<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> R
             Ok(table(t))
         })
         .collect()
+}
+
+/// One table from its fixture-shaped JSON: how tables created over the API are built, so
+/// they get exactly the treatment fixture tables get (lookup companions, property names, …).
+pub fn table_from_json(value: serde_json::Value) -> Result<EntityDef, String> {
+    serde_json::from_value(value).map(table).map_err(|e| e.to_string())
+}
+
+/// One column from its fixture-shaped JSON, on a table whose lookup columns are `lookups`.
+pub fn attribute_from_json(value: serde_json::Value, lookups: &HashSet<String>) -> Result<AttributeDef, String> {
+    serde_json::from_value(value).map(|a| attribute(a, lookups)).map_err(|e| e.to_string())
+}
+
+/// One 1:N relationship from its fixture-shaped JSON.
+pub fn relationship_from_json(value: serde_json::Value) -> Result<Relationship, String> {
+    serde_json::from_value(value).map(relationship).map_err(|e| e.to_string())
 }
 
 fn table(t: TableJson) -> EntityDef {
@@ -213,6 +236,7 @@ fn table(t: TableJson) -> EntityDef {
                 logical_name: k.logical_name,
                 display_name: k.display_name,
                 attributes: k.key_attributes,
+                is_custom: false,
             })
             .collect(),
         one_to_many: t.one_to_many_relationships.into_iter().map(relationship).collect(),
@@ -230,6 +254,7 @@ fn table(t: TableJson) -> EntityDef {
                 entity2_nav: r.entity2_navigation_property_name,
                 entity2_intersect_attribute: r.entity2_intersect_attribute,
                 is_customizable: r.is_customizable,
+                is_custom: r.is_custom_relationship,
             })
             .collect(),
     };
@@ -248,6 +273,7 @@ fn relationship(r: RelationshipJson) -> Relationship {
     Relationship {
         cascade: cascade.unwrap_or_default(),
         is_customizable: r.is_customizable,
+        is_custom: r.is_custom_relationship,
         schema_name: r.schema_name,
         referenced_entity: r.referenced_entity,
         referenced_attribute: r.referenced_attribute,
@@ -284,6 +310,8 @@ fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
     });
     let attribute_of = lookup_companion_of(&a.logical_name, kind, lookups).map(str::to_string);
     AttributeDef {
+        is_custom: a.is_custom_attribute,
+        description: a.description,
         hidden: attribute_of.is_some(),
         attribute_of,
         format: a.format,

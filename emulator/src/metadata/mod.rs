@@ -11,7 +11,7 @@ mod load;
 mod navigation;
 
 pub use attribute::{AttributeDef, AttributeType, DateTimeKind, OptionDef};
-pub use load::{load_tables, MetadataError};
+pub use load::{attribute_from_json, load_tables, relationship_from_json, table_from_json, MetadataError};
 pub use navigation::{Navigation, SingleValued};
 
 use std::collections::HashMap;
@@ -73,6 +73,8 @@ pub struct KeyDef {
     pub display_name: Option<String>,
     /// Columns, in the order they make up the key.
     pub attributes: Vec<String>,
+    /// Created over the API; fixture keys are the system's own.
+    pub is_custom: bool,
 }
 
 /// A one-to-many relationship, seen from either side.
@@ -101,6 +103,8 @@ pub struct Relationship {
     pub cascade: Vec<(String, String)>,
     /// Whether the relationship may be customized (reported by metadata only).
     pub is_customizable: bool,
+    /// Created over the API (`IsCustomRelationship`): only these can be deleted.
+    pub is_custom: bool,
 }
 
 /// A many-to-many relationship.
@@ -124,11 +128,13 @@ pub struct ManyToMany {
     pub entity2_intersect_attribute: Option<String>,
     /// Whether the relationship may be customized (reported by metadata only).
     pub is_customizable: bool,
+    /// Created over the API (`IsCustomRelationship`): only these can be deleted.
+    pub is_custom: bool,
 }
 
 impl EntityDef {
     /// Builds the index; call after filling `attributes`.
-    pub(crate) fn reindex(&mut self) {
+    pub fn reindex(&mut self) {
         self.attribute_index =
             self.attributes.iter().enumerate().map(|(i, a)| (a.logical_name.clone(), i)).collect();
     }
@@ -203,6 +209,28 @@ impl Metadata {
         let mut all: Vec<_> = self.entities.values().collect();
         all.sort_by(|a, b| a.logical_name.cmp(&b.logical_name));
         all
+    }
+
+    /// Adds a table, or replaces the one with the same logical name.
+    pub fn put_entity(&mut self, e: EntityDef) {
+        if let Some(old) = self.entities.get(&e.logical_name) {
+            self.by_set.remove(&old.entity_set_name);
+        }
+        self.by_set.insert(e.entity_set_name.clone(), e.logical_name.clone());
+        self.entities.insert(e.logical_name.clone(), Arc::new(e));
+    }
+
+    /// Removes a table, returning it.
+    pub fn remove_entity(&mut self, logical_name: &str) -> Option<Arc<EntityDef>> {
+        let e = self.entities.remove(logical_name)?;
+        self.by_set.remove(&e.entity_set_name);
+        Some(e)
+    }
+
+    /// A table to change in place (copied first if a snapshot still shares it). The caller
+    /// must [`EntityDef::reindex`] after changing its columns, and [`Metadata::touch`].
+    pub fn entity_mut(&mut self, logical_name: &str) -> Option<&mut EntityDef> {
+        self.entities.get_mut(logical_name).map(Arc::make_mut)
     }
 
     /// The schema's generation: changes whenever the schema does.

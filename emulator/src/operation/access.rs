@@ -38,6 +38,14 @@ impl Deref for View<'_> {
 }
 
 impl Access<'_, '_> {
+    /// The schema this access sees: the published one, or the changeset's own change.
+    pub fn metadata(&self) -> std::sync::Arc<crate::metadata::Metadata> {
+        match self {
+            Access::Store(s) => s.metadata(),
+            Access::Transaction(cell) => cell.borrow().metadata(),
+        }
+    }
+
     /// A consistent read view. Drop it before writing.
     pub fn read(&self) -> View<'_> {
         match self {

@@ -14,7 +14,7 @@ use super::target::{self, Locator};
 use super::{existing, retrieve_multiple, write, Ctx};
 
 pub(super) fn get_ref(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str) -> Result<Reply> {
-    let metadata = ctx.org.metadata.clone();
+    let metadata = ctx.metadata.clone();
     let state = ctx.access.read();
     let row = existing(&state, record)?;
     match record.entity.navigation(&metadata, nav).ok_or_else(|| Error::segment_not_found(nav))? {
@@ -43,7 +43,7 @@ fn body_reference(ctx: &Ctx<'_, '_>, set: &str) -> Result<Locator> {
         .get("@odata.id")
         .and_then(Json::as_str)
         .ok_or_else(|| Error::payload(set, "Microsoft.OData.ODataException: An entity reference link must have an '@odata.id' property."))?;
-    target::locator_from_url(&ctx.org.metadata, url)
+    target::locator_from_url(&ctx.metadata, url)
 }
 
 pub(super) fn associate(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str) -> Result<Reply> {
@@ -57,7 +57,7 @@ pub(super) fn associate(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str) -> Re
 }
 
 pub(super) fn disassociate(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str, related: Option<&Parens>) -> Result<Reply> {
-    let metadata = ctx.org.metadata.clone();
+    let metadata = ctx.metadata.clone();
     let nav_def = record.entity.navigation(&metadata, nav).ok_or_else(|| Error::segment_not_found(nav))?;
     let related_table = match &nav_def {
         Navigation::OneToMany(rel) => Some(rel.referencing_entity.clone()),

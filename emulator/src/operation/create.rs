@@ -12,7 +12,7 @@ use super::{write, Ctx};
 
 pub(super) fn apply(ctx: &Ctx<'_, '_>, entity: &EntityDef) -> Result<Reply> {
     let select = ctx.select(entity)?;
-    let input = input::decode_entity(&ctx.org.metadata, entity, ctx.body)?;
+    let input = input::decode_entity(&ctx.metadata, entity, ctx.body)?;
     let w = ctx.writer();
     let record = ctx.access.write(|tx| write::create(tx, &w, entity, None, input))?;
     let entity_id = ctx.entity_id(entity, record.id);

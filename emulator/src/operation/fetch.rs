@@ -51,7 +51,7 @@ pub(super) fn reply(ctx: &Ctx<'_, '_>, entity: &Arc<EntityDef>, state: &State, x
     let mut body = Map::new();
     if let Some(measures) = &query.measures {
         let plan = QueryPlan { top: None, page_size: usize::MAX, offset: 0, after: None, order: Vec::new(), ..query.plan.clone() };
-        let page = execute(&plan, &ctx.org.metadata, state);
+        let page = execute(&plan, &ctx.metadata, state);
         let empty = Slots::new();
         let rows: Vec<(&Arc<Record>, &Slots)> = page.rows.iter().enumerate().map(|(i, r)| (r, page.links.get(i).unwrap_or(&empty))).collect();
         let name_of = |table: &str, id| renderer_name(&renderer, table, id);
@@ -96,7 +96,7 @@ fn renderer_name(renderer: &Renderer<'_>, table: &str, id: uuid::Uuid) -> Option
 
 /// One page of rows, with the total, whether more rows follow, and the next cookie.
 fn plain_page(ctx: &Ctx<'_, '_>, query: &FetchQuery, renderer: &Renderer<'_>, state: &State) -> (Vec<Json>, usize, bool, String) {
-    let page = execute(&query.plan, &ctx.org.metadata, state);
+    let page = execute(&query.plan, &ctx.metadata, state);
     let empty = Slots::new();
     let rows = page.rows.iter().enumerate().map(|(i, r)| Json::Object(row(renderer, query, r, page.links.get(i).unwrap_or(&empty), true))).collect();
     let bounds = page.bounds.as_ref().filter(|_| query.cookie_paging).map(|(first, last)| ((first.0.as_slice(), first.1), (last.0.as_slice(), last.1)));
@@ -107,7 +107,7 @@ fn plain_page(ctx: &Ctx<'_, '_>, query: &FetchQuery, renderer: &Renderer<'_>, st
 /// `distinct="true"`: rows with the same column values come back once; paged by number.
 fn distinct_page(ctx: &Ctx<'_, '_>, query: &FetchQuery, renderer: &Renderer<'_>, state: &State) -> (Vec<Json>, usize, bool, String) {
     let plan = QueryPlan { top: None, page_size: usize::MAX, offset: 0, after: None, ..query.plan.clone() };
-    let page = execute(&plan, &ctx.org.metadata, state);
+    let page = execute(&plan, &ctx.metadata, state);
     let empty = Slots::new();
     let mut seen = HashSet::new();
     let mut unique = Vec::new();

@@ -54,6 +54,11 @@ pub enum Operation {
         /// than the other variants).
         path: Box<metadata::DefinitionPath>,
     },
+    /// `POST`/`PUT`/`DELETE` on metadata, and `POST CreateEntities`: schema changes.
+    SchemaWrite {
+        /// The change, with its target resolved (boxed like `Definitions`).
+        write: Box<metadata::write::SchemaWrite>,
+    },
     /// `POST $batch`
     Batch,
     /// `POST /accounts`
@@ -152,6 +157,9 @@ pub enum Operation {
 pub struct Ctx<'a, 't> {
     /// The org addressed.
     pub org: &'a Org,
+    /// The org's schema, as of the start of this request (or as the open changeset has
+    /// changed it): one snapshot for the whole request.
+    pub metadata: Arc<crate::metadata::Metadata>,
     /// The org's store, or the open transaction of the changeset this request belongs to.
     pub access: access::Access<'a, 't>,
     /// HTTP method.
@@ -177,12 +185,12 @@ pub struct Ctx<'a, 't> {
 impl Ctx<'_, '_> {
     /// The write context for this request.
     pub fn writer(&self) -> write::WriteContext<'_> {
-        write::WriteContext { org: self.org, caller: self.caller, now: self.org.clock.now(), seeding: false }
+        write::WriteContext { org: self.org, metadata: &self.metadata, caller: self.caller, now: self.org.clock.now(), seeding: false }
     }
 
     /// A renderer over a read view.
     pub fn renderer<'s>(&'s self, state: &'s State) -> Renderer<'s> {
-        Renderer { metadata: &self.org.metadata, state, annotations: self.prefs.annotations() }
+        Renderer { metadata: &self.metadata, state, annotations: self.prefs.annotations() }
     }
 
     /// `$select`, validated against the table: property names, `None` for all columns.
@@ -248,7 +256,7 @@ impl Ctx<'_, '_> {
             })
             .unwrap_or(1);
         crate::query::Scope {
-            metadata: &self.org.metadata,
+            metadata: &self.metadata,
             state,
             aliases: &self.query.aliases,
             lambda: None,
@@ -286,6 +294,7 @@ impl Operation {
             Operation::Message { message, target, parens } => message::invoke(ctx, message, target, parens),
             Operation::Metadata => metadata::csdl(ctx),
             Operation::Definitions { path } => metadata::apply(ctx, *path),
+            Operation::SchemaWrite { write } => metadata::write::apply(ctx, *write),
             Operation::Batch => batch::apply(ctx),
             Operation::Create { entity } => create::apply(ctx, &entity),
             Operation::RetrieveMultiple { entity } => retrieve_multiple::apply(ctx, &entity),

@@ -44,7 +44,7 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>, record: &RecordPath) -> Result<Reply> {
 
 pub(super) fn related(ctx: &Ctx<'_, '_>, record: &RecordPath, nav: &str) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
-    let metadata = ctx.org.metadata.clone();
+    let metadata = ctx.metadata.clone();
     let row = existing(&ctx.access.read(), record)?;
     match record.entity.navigation(&metadata, nav).ok_or_else(|| Error::segment_not_found(nav))? {
         Navigation::Single(single) => {

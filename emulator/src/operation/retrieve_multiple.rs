@@ -56,7 +56,7 @@ fn collection_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, ba
     let select = ctx.select(&entity)?;
     let plan = QueryPlan::from_options(&ctx.scope(state), entity.clone(), &ctx.query, ctx.prefs.max_page_size, base)?;
     let expands = ctx.expands(state, &entity)?;
-    let page = execute(&plan, &ctx.org.metadata, state);
+    let page = execute(&plan, &ctx.metadata, state);
     let renderer = ctx.renderer(state);
     let mut body = serde_json::Map::new();
     body.insert("@odata.context".into(), Json::String(ctx.context_target_expanded(&entity.entity_set_name, select.as_deref(), &expands)));
@@ -119,7 +119,7 @@ pub(super) fn count(ctx: &Ctx<'_, '_>, entity: &Arc<EntityDef>) -> Result<Reply>
     ctx.refuse_unimplemented_options()?;
     let state = ctx.access.read();
     let plan = QueryPlan::from_options(&ctx.scope(&state), entity.clone(), &ctx.query, None, None)?;
-    let n = execute(&QueryPlan { top: None, page_size: usize::MAX, ..plan }, &ctx.org.metadata, &state).total;
+    let n = execute(&QueryPlan { top: None, page_size: usize::MAX, ..plan }, &ctx.metadata, &state).total;
     Ok(Reply::text(StatusCode::OK, n.min(MAX_PAGE).to_string()))
 }
 
@@ -128,7 +128,7 @@ pub(super) fn count_related(ctx: &Ctx<'_, '_>, record: &crate::route::RecordPath
     ctx.refuse_unimplemented_options()?;
     let state = ctx.access.read();
     let row = super::existing(&state, record)?;
-    let (_, ids) = related_ids(&state, &ctx.org.metadata, &record.entity, &row, nav)?;
+    let (_, ids) = related_ids(&state, &ctx.metadata, &record.entity, &row, nav)?;
     Ok(Reply::text(StatusCode::OK, ids.len().min(MAX_PAGE).to_string()))
 }
 
@@ -151,7 +151,7 @@ pub(super) fn related_ids(state: &State, metadata: &Metadata, entity: &EntityDef
 
 /// `GET /phonecalls(id)/phonecall_activity_parties`, with the collection's query options.
 pub(super) fn related_collection(ctx: &Ctx<'_, '_>, entity: &EntityDef, row: &Record, nav: &str) -> Result<Reply> {
-    let metadata = ctx.org.metadata.clone();
+    let metadata = ctx.metadata.clone();
     let state = ctx.access.read();
     let (child, ids) = related_ids(&state, &metadata, entity, row, nav)?;
     let child_def = metadata.entity(&child).ok_or_else(|| Error::internal("related table"))?.clone();

@@ -26,7 +26,7 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>, record: &RecordPath) -> Result<Reply> {
     let select = ctx.select(entity)?;
     let if_match = headers::condition(ctx.headers, "if-match")?;
     let if_none_match = headers::condition(ctx.headers, "if-none-match")?;
-    let input = input::decode_entity(&ctx.org.metadata, entity, ctx.body)?;
+    let input = input::decode_entity(&ctx.metadata, entity, ctx.body)?;
     let locator = Locator { entity: entity.logical_name.clone(), key: record.key.clone() };
     let w = ctx.writer();
     let (row, created) = ctx.access.write(|tx| {

@@ -130,6 +130,8 @@ impl State {
 
 enum Undo {
     Row { table: String, id: Uuid, previous: Option<Arc<Record>> },
+    /// A table added, dropped or re-keyed by a schema change: its whole previous state.
+    Table { name: String, previous: Option<Table> },
     Association { relationship: String, pair: (Uuid, Uuid), was_present: bool },
 }
 
@@ -137,12 +139,74 @@ enum Undo {
 pub struct Transaction<'a> {
     state: &'a mut State,
     undo: Vec<Undo>,
+    /// The org's published schema.
+    schema: &'a RwLock<Arc<Metadata>>,
+    /// A schema changed by this transaction, published only when it commits.
+    pending_schema: Option<Arc<Metadata>>,
 }
 
 impl Transaction<'_> {
     /// Read access to the state as changed so far.
     pub fn state(&self) -> &State {
         self.state
+    }
+
+    /// The schema as this transaction sees it: its own change, else the published one.
+    pub fn metadata(&self) -> Arc<Metadata> {
+        match &self.pending_schema {
+            Some(m) => m.clone(),
+            None => read_schema(self.schema),
+        }
+    }
+
+    /// Replaces the schema. The store follows it: tables the new schema adds get an empty
+    /// table, tables it drops lose their rows, and tables whose alternate keys changed are
+    /// re-indexed (failing, with nothing changed, if existing rows break a new key). The
+    /// new schema is published when the transaction commits; a rollback discards it.
+    pub fn set_metadata(&mut self, metadata: Metadata) -> Result<()> {
+        let dropped: Vec<String> = self.state.tables.keys().filter(|t| metadata.entity(t).is_none()).cloned().collect();
+        for name in dropped {
+            let previous = self.state.tables.remove(&name);
+            self.undo.push(Undo::Table { name, previous });
+        }
+        for e in metadata.entities() {
+            let keys_changed = match self.state.tables.get(&e.logical_name) {
+                None => true,
+                Some(t) => !same_keys(&t.key_defs, &e.keys),
+            };
+            if !keys_changed {
+                continue;
+            }
+            let previous = self.state.tables.remove(&e.logical_name);
+            let mut table = Table { key_defs: e.keys.clone(), ..Default::default() };
+            let mut conflict = None;
+            for record in previous.iter().flat_map(|p| p.rows.values()) {
+                if let Some(def) = table.key_conflict(record) {
+                    conflict = Some(def.clone());
+                    break;
+                }
+                table.index(record);
+                table.rows.insert(record.id, record.clone());
+            }
+            if let Some(def) = conflict {
+                if let Some(p) = previous {
+                    self.state.tables.insert(e.logical_name.clone(), p);
+                }
+                return Err(Error::new(
+                    Code::DuplicateRecordEntityKey,
+                    format!(
+                        "The key {} can't be activated: more than one '{}' record has the same value for {}.",
+                        def.logical_name,
+                        e.logical_name,
+                        def.attributes.join(",")
+                    ),
+                ));
+            }
+            self.state.tables.insert(e.logical_name.clone(), table);
+            self.undo.push(Undo::Table { name: e.logical_name.clone(), previous });
+        }
+        self.pending_schema = Some(Arc::new(metadata));
+        Ok(())
     }
 
     /// The next org-wide row version.
@@ -153,11 +217,10 @@ impl Transaction<'_> {
 
     /// Inserts or replaces a row, enforcing alternate-key uniqueness.
     pub fn put(&mut self, table: &str, record: Record) -> Result<Arc<Record>> {
-        let t = self
-            .state
-            .tables
-            .get_mut(table)
-            .ok_or_else(|| Error::internal(format!("no table {table} in store")))?;
+        // A table missing here was dropped by a schema change after the request began.
+        let t = self.state.tables.get_mut(table).ok_or_else(|| {
+            Error::new(Code::ObjectDoesNotExist, format!("Could not find an entity with name {table}."))
+        })?;
         if let Some(def) = t.key_conflict(&record) {
             let cols = def.attributes.join(",");
             let vals: Vec<String> = def
@@ -215,6 +278,12 @@ impl Transaction<'_> {
     fn rollback(&mut self) {
         while let Some(u) = self.undo.pop() {
             match u {
+                Undo::Table { name, previous } => {
+                    match previous {
+                        Some(t) => self.state.tables.insert(name, t),
+                        None => self.state.tables.remove(&name),
+                    };
+                }
                 Undo::Row { table, id, previous } => {
                     if let Some(t) = self.state.tables.get_mut(&table) {
                         if let Some(current) = t.rows.remove(&id) {
@@ -239,20 +308,41 @@ impl Transaction<'_> {
     }
 }
 
-/// One org's data.
+/// Whether two key lists are the same keys over the same columns.
+fn same_keys(a: &[KeyDef], b: &[KeyDef]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.logical_name == y.logical_name && x.attributes == y.attributes)
+}
+
+fn read_schema(slot: &RwLock<Arc<Metadata>>) -> Arc<Metadata> {
+    slot.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// One org's data, and the schema it follows.
+///
+/// The schema lives here, next to the rows, because a schema change is a write like any
+/// other: it runs in a [`Transaction`], adds or drops tables with undo, and is published
+/// only when that transaction commits. Requests take a snapshot (`Arc`) with
+/// [`Store::metadata`] and keep it for their whole run, so one request never sees two schemas.
 #[derive(Debug, Default)]
 pub struct Store {
     state: RwLock<State>,
+    /// The published schema. Its lock is only ever held to clone or swap the `Arc`.
+    schema: RwLock<Arc<Metadata>>,
 }
 
 impl Store {
     /// An empty store with a table (and key index) for every table in `metadata`.
-    pub fn new(metadata: &Metadata) -> Self {
+    pub fn new(metadata: Arc<Metadata>) -> Self {
         let tables = metadata
             .entities()
             .map(|e| (e.logical_name.clone(), Table { key_defs: e.keys.clone(), ..Default::default() }))
             .collect();
-        Store { state: RwLock::new(State { tables, ..Default::default() }) }
+        Store { state: RwLock::new(State { tables, ..Default::default() }), schema: RwLock::new(metadata) }
+    }
+
+    /// The current schema: a snapshot that stays valid (and unchanged) while it is held.
+    pub fn metadata(&self) -> Arc<Metadata> {
+        read_schema(&self.schema)
     }
 
     /// A consistent read view. Hold it only as long as needed: writers wait for it.
@@ -265,12 +355,16 @@ impl Store {
     /// Runs `f` atomically: either all its changes stay, or (on `Err`) none do.
     pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut tx = Transaction { state: &mut guard, undo: Vec::new() };
+        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None };
         // Undo on a panic too, so that even an emulator bug never leaves half a write.
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx))) {
             Ok(result) => {
                 if result.is_err() {
                     tx.rollback();
+                } else if let Some(schema) = tx.pending_schema.take() {
+                    // Published while the write lock is still held, so no reader sees the
+                    // new rows with the old schema's table list or the other way round.
+                    *self.schema.write().unwrap_or_else(|e| e.into_inner()) = schema;
                 }
                 result
             }

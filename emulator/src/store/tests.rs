@@ -22,7 +22,7 @@ fn account(id: Uuid, number: &str) -> Record {
 
 #[test]
 fn a_failed_write_leaves_no_trace() {
-    let store = Store::new(&metadata());
+    let store = Store::new(std::sync::Arc::new(metadata()));
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     store.write(|tx| tx.put("account", account(a, "A-1")).map(|_| ())).unwrap();
     let err = store
@@ -42,7 +42,7 @@ fn a_failed_write_leaves_no_trace() {
 
 #[test]
 fn alternate_keys_are_unique_and_case_insensitive() {
-    let store = Store::new(&metadata());
+    let store = Store::new(std::sync::Arc::new(metadata()));
     store.write(|tx| tx.put("account", account(Uuid::new_v4(), "ACC-1")).map(|_| ())).unwrap();
     let err = store.write(|tx| tx.put("account", account(Uuid::new_v4(), "acc-1")).map(|_| ())).unwrap_err();
     assert_eq!(err.code(), Code::DuplicateRecordEntityKey);
@@ -51,7 +51,7 @@ fn alternate_keys_are_unique_and_case_insensitive() {
 
 #[test]
 fn a_panicking_write_is_undone() {
-    let store = Store::new(&metadata());
+    let store = Store::new(std::sync::Arc::new(metadata()));
     let id = Uuid::new_v4();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _ = store.write(|tx| {
@@ -67,7 +67,7 @@ fn a_panicking_write_is_undone() {
 
 #[test]
 fn versions_increase_across_the_org() {
-    let store = Store::new(&metadata());
+    let store = Store::new(std::sync::Arc::new(metadata()));
     let v1 = store.write(|tx| Ok(tx.next_version())).unwrap();
     let v2 = store.write(|tx| Ok(tx.next_version())).unwrap();
     assert!(v2 > v1);

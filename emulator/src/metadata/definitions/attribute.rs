@@ -216,7 +216,7 @@ pub fn attribute(e: &EntityDef, a: &AttributeDef) -> Map<String, Json> {
         "CanBeSecuredForCreate": false, "CanBeSecuredForRead": false, "CanBeSecuredForUpdate": false,
         "CanModifyAdditionalSettings": managed(true, false, "canmodifyadditionalsettings"),
         "DeprecatedVersion": null,
-        "Description": label(None, &format!("{seed}/Description")),
+        "Description": label(a.description.as_deref(), &format!("{seed}/Description")),
         "DisplayName": label(a.display_name.as_deref(), &format!("{seed}/DisplayName")),
         "EntityLogicalName": e.logical_name, "ExternalName": null, "InheritsFrom": null,
     }));
@@ -224,11 +224,11 @@ pub fn attribute(e: &EntityDef, a: &AttributeDef) -> Map<String, Json> {
     out.append(&mut into_map(json!({
         "IntroducedVersion": "5.0.0.0",
         "IsAuditEnabled": managed(false, true, "canmodifyauditsettings"),
-        "IsCustomAttribute": e.is_custom,
+        "IsCustomAttribute": a.is_custom,
         "IsCustomizable": managed(true, false, "iscustomizable"),
         "IsDataSourceSecret": false, "IsFilterable": a.valid_for_read,
         "IsGlobalFilterEnabled": managed(false, true, "canmodifyglobalfiltersettings"),
-        "IsLogical": a.attribute_of.is_some(), "IsManaged": !e.is_custom,
+        "IsLogical": a.attribute_of.is_some(), "IsManaged": !(e.is_custom || a.is_custom),
         "IsPrimaryId": a.logical_name == e.primary_id,
         "IsPrimaryName": e.primary_name.as_deref() == Some(a.logical_name.as_str()),
         "IsRenameable": managed(true, false, "isrenameable"),

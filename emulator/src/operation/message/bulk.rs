@@ -107,10 +107,10 @@ fn items(ctx: &Ctx<'_, '_>, entity: &EntityDef, call: &Call) -> Result<Vec<Item>
             }
         }
         let locator = match map.get("@odata.id").and_then(Json::as_str) {
-            Some(url) => Some(target::locator_from_url(&ctx.org.metadata, url).map_err(|e| at(i, e))?),
+            Some(url) => Some(target::locator_from_url(&ctx.metadata, url).map_err(|e| at(i, e))?),
             None => None,
         };
-        let input = input::decode_object(&ctx.org.metadata, entity, map).map_err(|e| at(i, e))?;
+        let input = input::decode_object(&ctx.metadata, entity, map).map_err(|e| at(i, e))?;
         let locator = locator.filter(|l| l.entity == entity.logical_name).or_else(|| {
             input.primary_id(entity).map(|id| Locator { entity: entity.logical_name.clone(), key: Key::Id(id) })
         });

@@ -41,8 +41,8 @@ fn run(ctx: &Ctx<'_, '_>, call: &Call) -> Result<Reply> {
     if queries.is_empty() {
         return Err(Error::new(Code::InvalidArgument, "The QuerySet of a bulk delete job must hold at least one query."));
     }
-    let work = queries.iter().map(|q| query_expression::resolve(&ctx.org.metadata, q)).collect::<Result<Vec<_>>>()?;
-    let def = ctx.org.metadata.entity("asyncoperation").cloned().ok_or_else(|| Error::internal("no asyncoperation table"))?;
+    let work = queries.iter().map(|q| query_expression::resolve(&ctx.metadata, q)).collect::<Result<Vec<_>>>()?;
+    let def = ctx.metadata.entity("asyncoperation").cloned().ok_or_else(|| Error::internal("no asyncoperation table"))?;
     let name = call.str_arg("JobName").unwrap_or_default().to_string();
     let first = work[0].0.logical_name.clone();
     let data = Json::Array(queries).to_string();

@@ -31,7 +31,7 @@ pub(super) static MESSAGE: Message = Message {
 };
 
 fn run(ctx: &Ctx<'_, '_>, call: &Call) -> Result<Reply> {
-    let metadata = &ctx.org.metadata;
+    let metadata = &ctx.metadata;
     let url = call
         .arg("EntityMoniker")
         .and_then(|m| m.get("@odata.id"))

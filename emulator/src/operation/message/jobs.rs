@@ -88,7 +88,8 @@ pub fn step(org: &Org) {
 /// Does the job's work. Each row is its own write, as the async service deletes them: a
 /// row that can't go (a restrictive relationship) is skipped and the rest still go.
 fn run(org: &Org, job: &Job) {
-    let w = WriteContext { org, caller: job.caller, now: org.clock.now(), seeding: false };
+    let metadata = org.metadata();
+    let w = WriteContext { org, metadata: &metadata, caller: job.caller, now: org.clock.now(), seeding: false };
     match &job.work {
         Work::Delete(queries) => {
             for (entity, predicate) in queries {
@@ -113,9 +114,10 @@ fn run(org: &Org, job: &Job) {
 }
 
 fn set_state(org: &Org, job: &Job, (state, status): (i32, i32), stamp: &str) {
-    let Some(def) = org.metadata.entity("asyncoperation").cloned() else { return };
+    let metadata = org.metadata();
+    let Some(def) = metadata.entity("asyncoperation").cloned() else { return };
     let now = org.clock.now();
-    let w = WriteContext { org, caller: job.caller, now, seeding: true };
+    let w = WriteContext { org, metadata: &metadata, caller: job.caller, now, seeding: true };
     let result = org.store.write(|tx| {
         let Some(current) = tx.state().get("asyncoperation", job.id).cloned() else { return Ok(()) };
         let extra = vec![

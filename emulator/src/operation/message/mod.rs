@@ -100,7 +100,6 @@ pub static MESSAGES: &[&Message] = &[
 /// of "Resource not found", so a client fails fast and says why.
 const UNEMULATED: &[&str] = &[
     "RetrieveMetadataChanges",
-    "CreateEntities",
     "ExecuteFetch",
     "Merge",
     "GrantAccess",

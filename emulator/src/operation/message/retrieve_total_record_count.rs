@@ -24,7 +24,7 @@ fn run(ctx: &Ctx<'_, '_>, call: &Call) -> Result<Reply> {
     let mut keys = Vec::with_capacity(names.len());
     let mut values = Vec::with_capacity(names.len());
     for name in names {
-        let entity = ctx.org.metadata.entity(name).ok_or_else(|| Error::new(crate::error::Code::InvalidArgument, format!("The entity with a name = '{name}' with namemapping = 'Logical' was not found in the MetadataCache.")))?;
+        let entity = ctx.metadata.entity(name).ok_or_else(|| Error::new(crate::error::Code::InvalidArgument, format!("The entity with a name = '{name}' with namemapping = 'Logical' was not found in the MetadataCache.")))?;
         keys.push(json!(entity.logical_name));
         values.push(json!(state.table(&entity.logical_name).map_or(0, |t| t.len())));
     }

@@ -14,5 +14,5 @@ const XML: &str = "application/xml";
 
 /// `GET $metadata`
 pub(crate) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
-    Ok(Reply::empty(StatusCode::OK).with_body(XML.to_string(), ctx.org.metadata.csdl()))
+    Ok(Reply::empty(StatusCode::OK).with_body(XML.to_string(), ctx.metadata.csdl()))
 }

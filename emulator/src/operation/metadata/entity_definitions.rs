@@ -40,7 +40,7 @@ fn render(shape: &Shape, e: &EntityDef, def: Map<String, Json>) -> Result<Map<St
 pub(super) fn list(ctx: &Ctx<'_, '_>) -> Result<Reply> {
     let shape = Shape::from_request(ctx, &MetaType::ENTITY)?;
     let mut value = Vec::new();
-    for e in ctx.org.metadata.entities_sorted() {
+    for e in ctx.metadata.entities_sorted() {
         let def = defs::entity(e);
         if shape.matches(&def)? {
             value.push(Json::Object(render(&shape, e, def)?));

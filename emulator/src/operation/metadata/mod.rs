@@ -4,8 +4,8 @@
 //!
 //! [`route`] resolves the path against the catalog (so an unknown table is a 404 before
 //! anything runs) into a [`DefinitionPath`]; one file per endpoint builds the reply from the
-//! JSON in [`crate::metadata::definitions`]. Writes (creating tables, columns, relationships
-//! and choices) are not emulated and answer 501.
+//! JSON in [`crate::metadata::definitions`]. Writes (creating, changing and deleting tables,
+//! columns, keys and relationships) are in [`write`].
 
 mod attributes;
 mod csdl;
@@ -14,6 +14,7 @@ mod filter;
 mod option_sets;
 mod query;
 mod relationships;
+pub mod write;
 
 use std::sync::Arc;
 
@@ -83,8 +84,8 @@ pub enum DefinitionPath {
     Attribute {
         /// The table.
         entity: Arc<EntityDef>,
-        /// The column.
-        attribute: AttributeDef,
+        /// The column (boxed: the largest part of the enum).
+        attribute: Box<AttributeDef>,
         /// The derived type cast to, if any (always one the column is).
         cast: Option<AttributeClass>,
     },
@@ -156,12 +157,17 @@ fn not_found(message: String) -> Error {
     Error::new(Code::ObjectDoesNotExist, message)
 }
 
-/// Routes `EntityDefinitions…`, `RelationshipDefinitions…` and `GlobalOptionSetDefinitions…`.
-/// Only GET is emulated; the other methods these resources take are writes, answered 501.
+/// Routes `EntityDefinitions…`, `RelationshipDefinitions…` and `GlobalOptionSetDefinitions…`:
+/// GETs are reads, the other methods writes (see [`write`]).
 pub fn route(method: &Method, segs: &[Segment], metadata: &Metadata) -> Result<Operation> {
     if method != Method::GET {
-        return Err(Error::new(Code::NotSupported, format!("'{method}' on metadata (creating or changing tables, columns, relationships or choices) is not emulated yet.")));
+        return write::route(method, segs, || read_path(segs, metadata));
     }
+    Ok(Operation::Definitions { path: Box::new(read_path(segs, metadata)?) })
+}
+
+/// The metadata resource a path names.
+fn read_path(segs: &[Segment], metadata: &Metadata) -> Result<DefinitionPath> {
     let Some((Segment::Identifier { name, parens }, rest)) = segs.split_first() else {
         return Err(Error::internal("metadata route without a root segment"));
     };
@@ -188,7 +194,7 @@ pub fn route(method: &Method, segs: &[Segment], metadata: &Metadata) -> Result<O
         }
         _ => return Err(Error::segment_not_found(name)),
     };
-    Ok(Operation::Definitions { path: Box::new(path) })
+    Ok(path)
 }
 
 /// `path` when nothing follows, else the usual error for the first extra segment.
@@ -258,7 +264,7 @@ fn entity_path(entity: Arc<EntityDef>, rest: &[Segment]) -> Result<DefinitionPat
             Ok(DefinitionPath::Attributes { entity, cast })
         }
         ("Attributes", Some(p)) => {
-            let attribute = find_attribute(&entity, p)?;
+            let attribute = Box::new(find_attribute(&entity, p)?);
             let own = AttributeClass::of(attribute.kind);
             let cast = cast_segment(tail)?.map(|c| AttributeClass::from_type_name(c).filter(|k| own.is_a(*k)).ok_or_else(|| Error::segment_not_found(c))).transpose()?;
             Ok(DefinitionPath::Attribute { entity, attribute, cast })

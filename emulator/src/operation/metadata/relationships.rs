@@ -33,7 +33,7 @@ fn single(ctx: &Ctx<'_, '_>, path: &str, shape: &Shape, item: Map<String, Json>)
 /// `GET RelationshipDefinitions[/cast]`
 pub(super) fn list(ctx: &Ctx<'_, '_>, cast: Option<RelationshipKind>) -> Result<Reply> {
     let shape = Shape::from_request(ctx, &MetaType::relationship(cast))?;
-    let items = defs::relationships(&ctx.org.metadata)
+    let items = defs::relationships(&ctx.metadata)
         .into_iter()
         .filter(|r| cast.is_none_or(|k| r.kind() == k))
         .map(|r| r.to_json(cast.is_none()));

@@ -27,6 +27,8 @@ use super::target::{self, Locator};
 pub struct WriteContext<'a> {
     /// The org being written.
     pub org: &'a Org,
+    /// The schema the request runs against.
+    pub metadata: &'a crate::metadata::Metadata,
     /// The acting system user.
     pub caller: Uuid,
     /// The request's timestamp, shared by every record it writes.
@@ -96,7 +98,7 @@ fn apply_fields(
                 if mode == Mode::Update {
                     return Err(deep_update_error(&nav.nav));
                 }
-                let def = w.org.metadata.entity(&target_entity).ok_or_else(|| Error::internal("deep insert table"))?.clone();
+                let def = w.metadata.entity(&target_entity).ok_or_else(|| Error::internal("deep insert table"))?.clone();
                 let created = create(tx, w, &def, None, input)?;
                 columns::set_lookup(entity, attrs, &nav.attribute, Value::Lookup(EntityRef { logical_name: target_entity, id: created.id }));
             }

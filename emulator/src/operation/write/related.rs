@@ -31,9 +31,9 @@ pub(super) fn apply_later(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity
     for field in later {
         match field {
             Field::DeepCollection { nav, entity: child, items } => {
-                let child_def = w.org.metadata.entity(&child).ok_or_else(|| Error::internal("deep insert child table"))?.clone();
+                let child_def = w.metadata.entity(&child).ok_or_else(|| Error::internal("deep insert child table"))?.clone();
                 for item in items {
-                    match entity.navigation(&w.org.metadata, &nav) {
+                    match entity.navigation(w.metadata, &nav) {
                         Some(Navigation::OneToMany(rel)) => {
                             let link = vec![(rel.referencing_attribute.clone(), parent_ref(entity, record))];
                             create_with(tx, w, &child_def, None, item, link)?;
@@ -62,8 +62,8 @@ pub(super) fn apply_later(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity
 /// Associates `related` with the record through a navigation property: sets the child's
 /// lookup (1:N), sets this record's lookup (single-valued), or adds the N:N pair.
 pub fn associate(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef, id: Uuid, nav: &str, related: &Locator) -> Result<()> {
-    let metadata = w.org.metadata.clone();
-    let nav_def = entity.navigation(&metadata, nav).ok_or_else(|| Error::segment_not_found(nav))?;
+    let metadata = w.metadata;
+    let nav_def = entity.navigation(metadata, nav).ok_or_else(|| Error::segment_not_found(nav))?;
     let related_id = target::resolve(tx.state(), related).ok_or_else(|| target::not_found(related))?;
     let this = tx.state().get(&entity.logical_name, id).cloned().ok_or_else(|| Error::not_found(&entity.logical_name, id))?;
     match nav_def {
@@ -108,8 +108,8 @@ fn wrong_table(nav: &str, table: &str) -> Error {
 /// Removes an association. `related` is required for collection-valued properties and
 /// ignored for single-valued ones (which are simply cleared).
 pub fn disassociate(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef, id: Uuid, nav: &str, related: Option<&Locator>) -> Result<()> {
-    let metadata = w.org.metadata.clone();
-    let nav_def = entity.navigation(&metadata, nav).ok_or_else(|| Error::segment_not_found(nav))?;
+    let metadata = w.metadata;
+    let nav_def = entity.navigation(metadata, nav).ok_or_else(|| Error::segment_not_found(nav))?;
     let this = tx.state().get(&entity.logical_name, id).cloned().ok_or_else(|| Error::not_found(&entity.logical_name, id))?;
     let need_related = || Error::new(Code::BadRequest, format!("The navigation property '{nav}' is collection-valued; give the related record's key or a $id."));
     match nav_def {
@@ -146,7 +146,7 @@ pub fn delete(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef
     if tx.remove(&entity.logical_name, id).is_none() {
         return Err(Error::not_found(&entity.logical_name, id));
     }
-    let metadata = w.org.metadata.clone();
+    let metadata = w.metadata;
     for rel in &entity.one_to_many {
         let Some(child_def) = metadata.entity(&rel.referencing_entity) else { continue };
         let children: Vec<Arc<Record>> = tx
