@@ -24,9 +24,10 @@ export DATAVERSE_EMULATOR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/dataverse-
 (
   cd conformance-tests/node
   npm ci --no-audit --no-fund --loglevel=error
-  # `npm test`'s command plus a reporter writing the per-test results for the summary.
-  node --test --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=./lib/summary-reporter.mjs --test-reporter-destination=../results/node.json test/
+  # `npm test`'s runner (it trusts the emulator's local CA) plus a reporter writing the
+  # per-test results for the summary.
+  node lib/run.mjs --test-reporter-destination=stdout \
+    --test-reporter=./lib/summary-reporter.mjs --test-reporter-destination=../results/node.json
 ) || failed_parts+=("node")
 
 echo "==> conformance: PowerPlatform-Dataverse-Client 1.1.0 (pytest)"

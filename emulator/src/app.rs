@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::Request;
 use percent_encoding::percent_decode_str;
 
-use crate::auth::{self, keys::SigningKey, AuthMode};
+use crate::auth::{self, grants::Grants, keys::SigningKey, service::TokenService, AuthMode};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
 use crate::operation::access::Access;
@@ -27,7 +27,9 @@ struct Inner {
     orgs: Orgs,
     config: Config,
     /// The token signing key, generated on first use so start-up stays fast.
-    keys: std::sync::OnceLock<Option<SigningKey>>,
+    keys: std::sync::OnceLock<Option<Arc<SigningKey>>>,
+    /// Authorization codes and refresh tokens issued by the token service.
+    grants: Grants,
 }
 
 /// The emulator application: cheap to clone, shared by every connection.
@@ -42,7 +44,7 @@ const VERSIONS: [&str; 3] = ["v9.0", "v9.1", "v9.2"];
 impl App {
     /// An app serving the given orgs.
     pub fn new(orgs: Orgs, config: Config) -> App {
-        App { inner: Arc::new(Inner { orgs, config, keys: std::sync::OnceLock::new() }) }
+        App { inner: Arc::new(Inner { orgs, config, keys: std::sync::OnceLock::new(), grants: Grants::default() }) }
     }
 
     /// An app serving one org with default settings.
@@ -66,18 +68,22 @@ impl App {
         response
     }
 
-    /// The signing key, if it could be made (a failure is logged once).
+    /// The signing key: the configured one, else one generated on first use (a failure
+    /// is logged once).
     fn key(&self) -> Option<&SigningKey> {
         self.inner
             .keys
-            .get_or_init(|| match SigningKey::generate() {
-                Ok(k) => Some(k),
-                Err(e) => {
-                    tracing::error!(cause = %e.0, "could not generate the token signing key");
-                    None
-                }
+            .get_or_init(|| match &self.inner.config.signing_key {
+                Some(k) => Some(k.clone()),
+                None => match SigningKey::generate() {
+                    Ok(k) => Some(Arc::new(k)),
+                    Err(e) => {
+                        tracing::error!(cause = %e.0, "could not generate the token signing key");
+                        None
+                    }
+                },
             })
-            .as_ref()
+            .as_deref()
     }
 
     fn dispatch(&self, req: &Request<Bytes>) -> Result<Reply> {
@@ -103,18 +109,17 @@ impl App {
         let Some(key) = self.key() else {
             return Reply::from(Error::internal("the token signing key is unavailable"));
         };
-        match (req.method(), endpoint) {
-            (&http::Method::POST, auth::Endpoint::Token(tenant)) => {
-                auth::token::handle(&org.settings, key, &tenant, req.headers(), req.body(), org.clock.now(), self.inner.config.token_lifetime_secs, false)
-            }
-            (&http::Method::POST, auth::Endpoint::TokenV1(tenant)) => {
-                auth::token::handle(&org.settings, key, &tenant, req.headers(), req.body(), org.clock.now(), self.inner.config.token_lifetime_secs, true)
-            }
-            (&http::Method::GET, auth::Endpoint::OpenIdConfiguration(tenant)) => auth::discovery::openid_configuration(origin, &tenant),
-            (&http::Method::GET, auth::Endpoint::Keys(tenant)) => auth::discovery::jwks(key, origin, &tenant),
-            (&http::Method::GET, auth::Endpoint::Instance) => auth::discovery::instance(origin, host),
-            (method, _) => Reply::from(Error::method_not_allowed(method, req.uri().path())),
-        }
+        let config = &self.inner.config;
+        let service = TokenService {
+            org,
+            key,
+            grants: &self.inner.grants,
+            access_lifetime: config.token_lifetime_secs,
+            refresh_lifetime: config.refresh_token_lifetime_secs,
+            origin,
+            host,
+        };
+        service.handle(req, endpoint)
     }
 }
 

@@ -1,5 +1,8 @@
 //! Settings shared by the CLI and tests.
 
+use std::sync::Arc;
+
+use crate::auth::keys::SigningKey;
 use crate::auth::AuthMode;
 
 /// How the app behaves, independent of where it listens.
@@ -11,11 +14,25 @@ pub struct Config {
     pub auth: AuthMode,
     /// Lifetime of issued access tokens, in seconds (short ones let tests exercise expiry).
     pub token_lifetime_secs: i64,
+    /// How long a refresh token stays usable without being used, in seconds (Entra's
+    /// default inactivity limit is 90 days); each refresh issues a new one.
+    pub refresh_token_lifetime_secs: i64,
+    /// The token signing key; without one a key is generated on first use.
+    pub signing_key: Option<Arc<SigningKey>>,
 }
+
+/// Entra's refresh-token inactivity limit: 90 days.
+pub const DEFAULT_REFRESH_TOKEN_LIFETIME_SECS: i64 = 90 * 24 * 3600;
 
 impl Default for Config {
     fn default() -> Self {
         // Dataverse accepts large bodies (batches, file chunks); 128 MiB covers them.
-        Config { max_body_bytes: 128 * 1024 * 1024, auth: AuthMode::Any, token_lifetime_secs: 3599 }
+        Config {
+            max_body_bytes: 128 * 1024 * 1024,
+            auth: AuthMode::Any,
+            token_lifetime_secs: 3599,
+            refresh_token_lifetime_secs: DEFAULT_REFRESH_TOKEN_LIFETIME_SECS,
+            signing_key: None,
+        }
     }
 }

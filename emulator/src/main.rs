@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use dataverse_emulator::auth::AuthMode;
+use dataverse_emulator::auth::keys::SigningKey;
+use dataverse_emulator::auth::{directory, AuthMode};
+use dataverse_emulator::config::DEFAULT_REFRESH_TOKEN_LIFETIME_SECS;
 use dataverse_emulator::server::tls;
 use dataverse_emulator::{App, Clock, Config, Org, Orgs};
 use tokio::net::TcpListener;
@@ -25,6 +27,14 @@ struct Cli {
 enum Command {
     /// Serve the Web API at http://HOST:PORT/api/data/v9.2/.
     Serve(ServeArgs),
+    /// Create the local TLS CA (if needed) and print its certificate file's path, so that
+    /// clients can be told to trust it before the first `serve --tls`
+    /// (e.g. `export NODE_EXTRA_CA_CERTS=$(dataverse-emulator ca)`).
+    Ca {
+        /// Where the emulator keeps state between runs (the local CA).
+        #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -55,9 +65,16 @@ struct ServeArgs {
     /// `strict`: every Web API request needs a valid token, as on a real org.
     #[arg(long, env = "DATAVERSE_EMULATOR_AUTH", default_value = "any", value_parser = ["any", "strict"])]
     auth: String,
-    /// Lifetime of issued access tokens, in seconds.
+    /// Lifetime of issued access tokens (and id_tokens), in seconds.
     #[arg(long, env = "DATAVERSE_EMULATOR_TOKEN_LIFETIME", default_value_t = 3599)]
     token_lifetime: i64,
+    /// How long a refresh token stays usable without being used, in seconds (default 90 days).
+    #[arg(long, env = "DATAVERSE_EMULATOR_REFRESH_TOKEN_LIFETIME", default_value_t = DEFAULT_REFRESH_TOKEN_LIFETIME_SECS)]
+    refresh_token_lifetime: i64,
+    /// RSA private key (PEM, PKCS#8 or PKCS#1) to sign tokens with, so tokens and the JWKS
+    /// survive restarts; without it a key is generated on each start.
+    #[arg(long, env = "DATAVERSE_EMULATOR_SIGNING_KEY")]
+    signing_key: Option<PathBuf>,
     /// Where the emulator keeps state between runs (the local CA).
     #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
     state_dir: Option<PathBuf>,
@@ -89,6 +106,30 @@ fn read_fixture_dir(dir: &std::path::Path) -> std::io::Result<Vec<(String, Strin
         }
     }
     Ok(files)
+}
+
+/// The banner lines naming each app (client id, secret, application user, redirect URIs)
+/// and the user delegated sign-ins get by default. The `  app '…': client id …, secret …`
+/// line is parsed by the conformance harnesses: keep its shape.
+fn identity_lines(org: &Org) -> Vec<String> {
+    let mut lines = Vec::new();
+    let user_name = |id: uuid::Uuid| -> String {
+        let state = org.store.read();
+        match state.get("systemuser", id).map(|u| u.get("domainname").clone()) {
+            Some(dataverse_emulator::store::Value::String(s)) => format!("{s} (systemuserid {id})"),
+            _ => format!("systemuserid {id}"),
+        }
+    };
+    for a in &org.settings.applications {
+        lines.push(format!("  app '{}': client id {}, secret {}", a.display_name, a.client_id, a.client_secret));
+        let app_user = directory::user_by(org, "applicationid", &a.client_id.to_string()).map_or_else(|| "none (app tokens get 403)".to_string(), user_name);
+        lines.push(format!("    application user: {app_user}"));
+        let default = a.default_user.clone().or_else(|| directory::default_hint(org, a)).unwrap_or_else(|| "none".to_string());
+        let public = if a.allow_public_client { "; public client flows allowed" } else { "" };
+        lines.push(format!("    delegated sign-in: default user {default}; redirect URIs: {}{public}", if a.redirect_uris.is_empty() { "none".to_string() } else { a.redirect_uris.join(", ") }));
+    }
+    lines.push(format!("Default user (no token in --auth any): {}", user_name(org.settings.caller_id)));
+    lines
 }
 
 async fn shutdown_signal() {
@@ -129,15 +170,23 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let addr: SocketAddr = format!("{}:{}", args.host, args.port).parse().map_err(|e| format!("invalid --host/--port: {e}"))?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
-    let apps: Vec<String> = org
-        .settings
-        .applications
-        .iter()
-        .map(|a| format!("  app '{}': client id {}, secret {}", a.display_name, a.client_id, a.client_secret))
-        .collect();
+    let identities = identity_lines(&org);
     let tenant = org.settings.tenant_id;
     let auth = if args.auth == "strict" { AuthMode::Strict } else { AuthMode::Any };
-    let config = Config { auth, token_lifetime_secs: args.token_lifetime.max(1), ..Config::default() };
+    let signing_key = match &args.signing_key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path).map_err(|e| format!("--signing-key {}: {e}", path.display()))?;
+            Some(std::sync::Arc::new(SigningKey::from_pem(&pem).map_err(|e| format!("--signing-key {}: {e}", path.display()))?))
+        }
+        None => None,
+    };
+    let config = Config {
+        auth,
+        token_lifetime_secs: args.token_lifetime.max(1),
+        refresh_token_lifetime_secs: args.refresh_token_lifetime.max(1),
+        signing_key,
+        ..Config::default()
+    };
     let app = App::new(Orgs::single(org), config);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::from_files(cert, key)?),
@@ -150,7 +199,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("TLS CA certificate (trust it, e.g. REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS): {}", ca.display());
     }
     println!("Token endpoint: {scheme}://{local}/{tenant}/oauth2/v2.0/token (auth: {})", args.auth);
-    for line in &apps {
+    println!("Authorize endpoint: {scheme}://{local}/{tenant}/oauth2/v2.0/authorize");
+    for line in &identities {
         println!("{line}");
     }
     println!("Web API: {scheme}://{local}/api/data/v9.2/");
@@ -168,6 +218,10 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Ca { state_dir } => tls::generated(&state_dir.unwrap_or_else(default_state_dir).join("tls"))
+            .map_err(|e| e.into())
+            .and_then(|t| t.ca_file.ok_or_else(|| "no CA file was created".into()))
+            .map(|ca| println!("{}", ca.display())),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

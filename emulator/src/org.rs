@@ -31,6 +31,11 @@ impl Clock {
         Clock(Arc::new(move || t))
     }
 
+    /// A clock that asks `now`: tests move it forward to expire tokens without waiting.
+    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
     /// The current instant, truncated to the second.
     pub fn now(&self) -> OffsetDateTime {
         let t = (self.0)();
@@ -80,10 +85,28 @@ pub struct OrgSettings {
     /// App registrations the token service knows.
     #[serde(default)]
     pub applications: Vec<Application>,
+    /// Tenant users who can sign in but have no `systemuser` in this org (their tokens
+    /// get 403 from the Web API). Users who are in the org are the `systemuser` rows.
+    #[serde(default)]
+    pub directory_users: Vec<DirectoryUser>,
 }
 
-/// An app registration: client credentials and the service principal's object id. Its
-/// application user is the `systemuser` whose `applicationid` is the client id.
+/// A tenant (Entra) user outside the org.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryUser {
+    /// The user's Entra object id (`oid`).
+    pub object_id: Uuid,
+    /// The sign-in name (UPN), which `login_hint` matches.
+    pub user_principal_name: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// An app registration: client credentials, the service principal's object id, and
+/// where delegated sign-ins may return to. Its application user (the caller for app
+/// tokens) is the `systemuser` whose `applicationid` is the client id, as in Dataverse.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
@@ -96,6 +119,16 @@ pub struct Application {
     /// Display name.
     #[serde(default)]
     pub display_name: String,
+    /// Registered redirect URIs; the authorize endpoint only returns to these, exactly.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// The user (domain name / UPN) the authorize endpoint signs in when the request has
+    /// no `login_hint`; without it, the org's default caller.
+    #[serde(default)]
+    pub default_user: Option<String>,
+    /// "Allow public client flows": the code and refresh grants may omit the secret.
+    #[serde(default)]
+    pub allow_public_client: bool,
 }
 
 /// One emulated org.

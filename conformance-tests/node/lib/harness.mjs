@@ -1,21 +1,24 @@
 // Harness for the dynamics-web-api conformance suite: one test, two targets.
 //
-// By default it spawns a fresh emulator (`dataverse-emulator serve --host 127.0.0.1 --port 0`) and waits
-// for its readiness lines. With DATAVERSE_URL set it targets that live org instead and spawns nothing.
-// Either way the tests get a real `DynamicsWebApi` client: there is no imitation client here.
+// By default it spawns a fresh emulator as the Python suite does, like a real org: HTTPS with the
+// emulator's local CA, and strict token checks (`dataverse-emulator serve --host 127.0.0.1 --port 0 --tls
+// --auth strict --state-dir <dir>`), and waits for its readiness lines. The client's `onTokenRefresh`
+// fetches client-credentials tokens from the emulator's token endpoint with a plain form POST, as an app
+// would. The CA must be trusted through NODE_EXTRA_CA_CERTS, which `npm test` (lib/run.mjs) sets up.
+// With DATAVERSE_URL set it targets that live org instead and spawns nothing. Either way the tests get a
+// real `DynamicsWebApi` client: there is no imitation client here.
 
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
 import { DynamicsWebApi } from "dynamics-web-api";
-import { CreatedRecords } from "./helpers.mjs";
+import { CreatedRecords, emulatorBin } from "./helpers.mjs";
 
-/** `<repo>/target/debug/dataverse-emulator`; this file lives in `<repo>/conformance-tests/node/lib/`. */
-const DEFAULT_EMULATOR_BIN = fileURLToPath(new URL("../../../target/debug/dataverse-emulator", import.meta.url));
+/** Microsoft Entra's public-cloud authority, for live orgs. */
+const ENTRA_AUTHORITY = "https://login.microsoftonline.com";
 
-/** Token sent to the emulator, which does not check tokens yet. */
-const EMULATOR_TOKEN = "emulator-dev-token";
+/** Refresh a cached token this long before it expires. */
+const TOKEN_EXPIRY_MARGIN_MS = 60_000;
 
 /** How long the emulator gets to print its `Web API:` and `Ready` lines. */
 const STARTUP_TIMEOUT_MS = 15_000;
@@ -29,8 +32,13 @@ const SHUTDOWN_TIMEOUT_MS = 5_000;
  */
 const REQUEST_TIMEOUT_MS = 20_000;
 
-/** Matches the data API base the emulator prints, e.g. `Web API: http://127.0.0.1:41234/api/data/v9.2/`. */
+/** Matches the data API base the emulator prints, e.g. `Web API: https://127.0.0.1:41234/api/data/v9.2/`. */
 const WEB_API_LINE = /Web API: (http\S+)/;
+
+/** The other start-up lines the harness reads (README "serve"). */
+const TOKEN_LINE = /^Token endpoint: (https?:\/\/\S+)/;
+const AUTHORIZE_LINE = /^Authorize endpoint: (https?:\/\/\S+)/;
+const APP_LINE = /^\s*app '.*': client id (\S+), secret (\S+)\s*$/;
 
 /** Keep only the tail of the emulator's output for error messages; a chatty server must not grow memory. */
 const OUTPUT_TAIL_CHARS = 8_000;
@@ -38,9 +46,12 @@ const OUTPUT_TAIL_CHARS = 8_000;
 /**
  * Starts the target the suite runs against and builds a client for it.
  *
- * @returns {Promise<{kind: "emulator" | "live", serverUrl: string, client: DynamicsWebApi, stop: () => Promise<void>}>}
- *   `serverUrl` is the org URL the client is configured with (no `/api/data/...` suffix). Callers must
- *   `await stop()` when done: for the emulator it sends SIGTERM and awaits the exit.
+ * @returns {Promise<{kind: "emulator" | "live", serverUrl: string, version: string, client: DynamicsWebApi,
+ *   auth: {tokenEndpoint: string, authorizeEndpoint: string, clientId: string, clientSecret: string} | null,
+ *   stop: () => Promise<void>}>}
+ *   `serverUrl` is the org URL the client is configured with (no `/api/data/...` suffix). `auth` describes
+ *   the emulator's token service (null for a live org). Callers must `await stop()` when done: for the
+ *   emulator it sends SIGTERM and awaits the exit.
  */
 export async function startTarget() {
   // The client routes every request through `http_proxy`/`https_proxy` (lower case) when set and never
@@ -49,31 +60,73 @@ export async function startTarget() {
 
   const liveUrl = process.env.DATAVERSE_URL;
   if (liveUrl) {
-    const token = process.env.DATAVERSE_TOKEN;
-    if (!token) throw new Error("DATAVERSE_URL is set but DATAVERSE_TOKEN is empty: a live org needs a bearer token");
     const { serverUrl, version } = splitWebApiUrl(liveUrl);
-    return { kind: "live", serverUrl, client: createClient(serverUrl, version, token), stop: async () => {} };
+    const client = createClient(serverUrl, version, liveTokenSource(serverUrl));
+    return { kind: "live", serverUrl, version, client, auth: null, stop: async () => {} };
   }
 
-  const bin = process.env.DATAVERSE_EMULATOR_BIN || DEFAULT_EMULATOR_BIN;
-  const emulator = await spawnEmulator(bin);
+  if (!process.env.DATAVERSE_EMULATOR_STATE_DIR) {
+    throw new Error(
+      "the emulator serves HTTPS with its own CA, which Node only trusts through NODE_EXTRA_CA_CERTS set at start: " +
+        "run the suite with `npm test`, or set DATAVERSE_EMULATOR_STATE_DIR=<dir> and " +
+        "NODE_EXTRA_CA_CERTS=$(dataverse-emulator ca --state-dir <dir>)",
+    );
+  }
+  const emulator = await spawnEmulator(emulatorBin());
   const { serverUrl, version } = splitWebApiUrl(emulator.webApiUrl);
-  return { kind: "emulator", serverUrl, client: createClient(serverUrl, version, EMULATOR_TOKEN), stop: emulator.stop };
+  const { tokenEndpoint, clientId, clientSecret } = emulator.auth;
+  const client = createClient(serverUrl, version, clientCredentials(tokenEndpoint, clientId, clientSecret, `${serverUrl}/.default`));
+  return { kind: "emulator", serverUrl, version, client, auth: emulator.auth, stop: emulator.stop };
 }
 
 /**
- * Builds the client exactly as an application would, except for the fixed token source.
+ * A live org's token source: DATAVERSE_TOKEN as-is, or client credentials from Entra with
+ * DATAVERSE_TENANT_ID, DATAVERSE_CLIENT_ID and DATAVERSE_CLIENT_SECRET (authority DATAVERSE_AUTHORITY,
+ * default login.microsoftonline.com).
+ */
+function liveTokenSource(serverUrl) {
+  const { DATAVERSE_TOKEN: token, DATAVERSE_TENANT_ID: tenant, DATAVERSE_CLIENT_ID: clientId, DATAVERSE_CLIENT_SECRET: secret } = process.env;
+  if (token) return async () => token;
+  if (tenant && clientId && secret) {
+    const authority = (process.env.DATAVERSE_AUTHORITY || ENTRA_AUTHORITY).replace(/\/$/, "");
+    return clientCredentials(`${authority}/${tenant}/oauth2/v2.0/token`, clientId, secret, `${serverUrl}/.default`);
+  }
+  throw new Error("DATAVERSE_URL is set but there are no credentials: set DATAVERSE_TOKEN, or DATAVERSE_TENANT_ID, DATAVERSE_CLIENT_ID and DATAVERSE_CLIENT_SECRET");
+}
+
+/**
+ * A token source that fetches client-credentials tokens with a plain form POST to `tokenEndpoint`, as an
+ * app would, and caches each until shortly before it expires. dynamics-web-api calls it before every request.
+ */
+export function clientCredentials(tokenEndpoint, clientId, clientSecret, scope) {
+  let cached = null;
+  return async () => {
+    if (cached && Date.now() < cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS) return cached.token;
+    const response = await fetch(tokenEndpoint, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope }),
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error(`token endpoint ${tokenEndpoint} answered ${response.status}: ${body.error_description ?? JSON.stringify(body)}`);
+    cached = { token: body.access_token, expiresAt: Date.now() + Number(body.expires_in) * 1000 };
+    return cached.token;
+  };
+}
+
+/**
+ * Builds the client exactly as an application would.
  *
  * @param {string} serverUrl org URL with no path, or a path ending in `/` (the client drops any other path)
  * @param {string} version data API version, e.g. "9.2"
- * @param {string} token bearer token returned on every `onTokenRefresh` call
+ * @param {() => Promise<string>} tokenSource called by the client before every request
  */
-function createClient(serverUrl, version, token) {
+export function createClient(serverUrl, version, tokenSource) {
   return new DynamicsWebApi({
     serverUrl,
     dataApi: { version },
     timeout: REQUEST_TIMEOUT_MS,
-    onTokenRefresh: async () => token,
+    onTokenRefresh: tokenSource,
   });
 }
 
@@ -96,10 +149,11 @@ function splitWebApiUrl(url) {
  * line starting with `Ready`. Rejects (and kills the process) if it exits, fails to spawn, or stays
  * silent for STARTUP_TIMEOUT_MS; the rejection carries the process's stdout and stderr.
  *
- * @returns {Promise<{webApiUrl: string, stop: () => Promise<void>}>}
+ * @returns {Promise<{webApiUrl: string, auth: {tokenEndpoint: string, authorizeEndpoint: string, clientId: string, clientSecret: string}, stop: () => Promise<void>}>}
  */
 function spawnEmulator(bin) {
-  const args = ["serve", "--host", "127.0.0.1", "--port", "0"];
+  const stateDir = process.env.DATAVERSE_EMULATOR_STATE_DIR;
+  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--tls", "--auth", "strict", "--state-dir", stateDir];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   // "close" (not "exit") also fires when the spawn itself fails, and only after the pipes are drained.
@@ -148,6 +202,7 @@ function spawnEmulator(bin) {
 
   return new Promise((resolve, reject) => {
     let webApiUrl = null;
+    const auth = { tokenEndpoint: null, authorizeEndpoint: null, clientId: null, clientSecret: null };
     let settled = false;
     const fail = (why) => {
       if (settled) return;
@@ -170,12 +225,19 @@ function spawnEmulator(bin) {
     lines.on("line", (line) => {
       stdout = (stdout + line + "\n").slice(-OUTPUT_TAIL_CHARS);
       if (settled) return;
-      const match = WEB_API_LINE.exec(line);
-      if (match) webApiUrl = match[1];
+      let match;
+      if ((match = WEB_API_LINE.exec(line))) webApiUrl = match[1];
+      else if ((match = TOKEN_LINE.exec(line))) auth.tokenEndpoint = match[1];
+      else if ((match = AUTHORIZE_LINE.exec(line))) auth.authorizeEndpoint = match[1];
+      else if ((match = APP_LINE.exec(line)) && !auth.clientId) [auth.clientId, auth.clientSecret] = [match[1], match[2]];
       else if (webApiUrl && line.startsWith("Ready")) {
+        if (!webApiUrl.startsWith("https://") || !auth.tokenEndpoint || !auth.clientId) {
+          fail(`expected an https Web API URL, a token endpoint and an app line (is this emulator older than the suite?)`);
+          return;
+        }
         settled = true;
         clearTimeout(timer);
-        resolve({ webApiUrl, stop });
+        resolve({ webApiUrl, auth, stop });
       }
     });
   });
@@ -193,6 +255,10 @@ export function useTarget() {
     /** @type {import("dynamics-web-api").DynamicsWebApi} */
     get dwa() {
       return target.client;
+    },
+    /** The whole target: kind, serverUrl, version and (for the emulator) its token service. */
+    get target() {
+      return target;
     },
     created: new CreatedRecords(),
   };

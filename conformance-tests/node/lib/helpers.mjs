@@ -56,3 +56,11 @@ export class CreatedRecords {
     if (failures.length) throw new AggregateError(failures, `cleanup: ${failures.length} delete(s) failed`);
   }
 }
+
+/** `<repo>/target/debug/dataverse-emulator`; this file lives in `<repo>/conformance-tests/node/lib/`. */
+const DEFAULT_EMULATOR_BIN = new URL("../../../target/debug/dataverse-emulator", import.meta.url);
+
+/** The emulator binary to spawn: DATAVERSE_EMULATOR_BIN, else the repo's debug build. */
+export function emulatorBin() {
+  return process.env.DATAVERSE_EMULATOR_BIN || decodeURIComponent(DEFAULT_EMULATOR_BIN.pathname);
+}

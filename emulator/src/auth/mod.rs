@@ -1,27 +1,44 @@
 //! Identity: a fake Microsoft Entra token service served by the same process, and the
 //! bearer-token check in front of the Web API.
 //!
-//! - [`token`]: `POST /{tenant}/oauth2/v2.0/token` (client credentials).
+//! - [`service`]: the per-request view of the token service, and its dispatch.
+//! - [`authorize`]: `GET /{tenant}/oauth2/v2.0/authorize`, which signs a user in at once
+//!   and redirects back with a one-time code.
+//! - [`token`]: `POST /{tenant}/oauth2/v2.0/token`: client authentication and the
+//!   client-credentials grant; [`code_grant`]: the authorization-code (PKCE) and
+//!   refresh-token grants; [`grants`]: the codes and refresh tokens issued.
+//! - [`jwt`]: app and user access tokens (v1 claims) and id_tokens (v2 claims).
+//! - [`scope`]: parsing requested scopes; [`directory`]: the tenant's users.
 //! - [`discovery`]: OpenID configuration, JWKS and MSAL's instance discovery.
-//! - [`keys`]: the RS256 signing key, generated on first use.
-//! - [`errors`]: AADSTS error responses.
+//! - [`keys`]: the RS256 signing key, loaded from PEM or generated on first use.
+//! - [`errors`]: AADSTS error responses, redirects and pages.
 //!
 //! In `--auth any` (the default) a request with no token, or a token the emulator didn't
 //! issue, acts as the org's default user; a valid emulator token still identifies its
 //! caller. In `--auth strict` every Web API request needs a valid token, as on a real org.
+//! An app token's caller is its application user (`systemuser.applicationid`); a user
+//! token's is the system user whose `azureactivedirectoryobjectid` is its `oid`.
 
+pub mod authorize;
+pub mod code_grant;
+pub mod directory;
 pub mod discovery;
 pub mod errors;
+pub mod grants;
+pub mod jwt;
 pub mod keys;
+pub mod scope;
+pub mod service;
 pub mod token;
 
 use http::{HeaderMap, StatusCode};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use directory::user_by;
+
 use crate::error::{Code, Error};
 use crate::org::Org;
-use crate::store::Value;
 use crate::wire::response::Reply;
 
 /// How strictly the Web API checks tokens.
@@ -41,8 +58,14 @@ pub enum Endpoint {
     Token(String),
     /// The v1 `/{tenant}/oauth2/token`, which takes `resource=` instead of a scope.
     TokenV1(String),
-    /// `/{tenant}/v2.0/.well-known/openid-configuration` (and the v1 variant).
+    /// `/{tenant}/oauth2/v2.0/authorize`.
+    Authorize(String),
+    /// The v1 `/{tenant}/oauth2/authorize`, which the Web API's 401 challenge names.
+    AuthorizeV1(String),
+    /// `/{tenant}/v2.0/.well-known/openid-configuration`.
     OpenIdConfiguration(String),
+    /// `/{tenant}/.well-known/openid-configuration` (the v1 endpoints).
+    OpenIdConfigurationV1(String),
     /// `/{tenant}/discovery/v2.0/keys` (and `/discovery/keys`).
     Keys(String),
     /// `/common/discovery/instance`
@@ -56,7 +79,10 @@ pub fn endpoint(path: &str) -> Option<Endpoint> {
         ["common", "discovery", "instance"] => Endpoint::Instance,
         [tenant, "oauth2", "v2.0", "token"] => Endpoint::Token(tenant.to_string()),
         [tenant, "oauth2", "token"] => Endpoint::TokenV1(tenant.to_string()),
-        [tenant, "v2.0", ".well-known", "openid-configuration"] | [tenant, ".well-known", "openid-configuration"] => Endpoint::OpenIdConfiguration(tenant.to_string()),
+        [tenant, "oauth2", "v2.0", "authorize"] => Endpoint::Authorize(tenant.to_string()),
+        [tenant, "oauth2", "authorize"] => Endpoint::AuthorizeV1(tenant.to_string()),
+        [tenant, "v2.0", ".well-known", "openid-configuration"] => Endpoint::OpenIdConfiguration(tenant.to_string()),
+        [tenant, ".well-known", "openid-configuration"] => Endpoint::OpenIdConfigurationV1(tenant.to_string()),
         [tenant, "discovery", "v2.0", "keys"] | [tenant, "discovery", "keys"] => Endpoint::Keys(tenant.to_string()),
         _ => return None,
     })
@@ -68,21 +94,6 @@ fn unauthorized(origin: &str, tenant: Uuid) -> Reply {
         "www-authenticate",
         format!("Bearer authorization_uri={origin}/{tenant}/oauth2/authorize, resource_id={origin}/"),
     )
-}
-
-/// The system user a row points at through `column`, matched against `value`.
-fn user_by(org: &Org, column: &str, value: &str) -> Option<Uuid> {
-    let state = org.store.read();
-    let users = state.table("systemuser")?;
-    let found = users
-        .rows()
-        .find(|u| match u.get(column) {
-            Value::Guid(g) => g.to_string().eq_ignore_ascii_case(value),
-            Value::String(s) => s.eq_ignore_ascii_case(value),
-            _ => false,
-        })
-        .map(|u| u.id);
-    found
 }
 
 /// Verifies an emulator-issued token: signature, expiry against the org clock, audience
@@ -117,8 +128,13 @@ pub fn caller(org: &Org, headers: &HeaderMap, mode: AuthMode, key: Option<&keys:
     };
     let from_token = match &claims {
         Some(c) => {
-            let by_app = c.get("appid").and_then(Json::as_str).and_then(|a| user_by(org, "applicationid", a));
-            let user = by_app.or_else(|| c.get("oid").and_then(Json::as_str).and_then(|o| user_by(org, "azureactivedirectoryobjectid", o)));
+            // A user token (it has `scp`) acts as its user; an app token as its application user.
+            let oid = || c.get("oid").and_then(Json::as_str).and_then(|o| user_by(org, "azureactivedirectoryobjectid", o));
+            let user = if c.get("scp").is_some() {
+                oid()
+            } else {
+                c.get("appid").and_then(Json::as_str).and_then(|a| user_by(org, "applicationid", a)).or_else(oid)
+            };
             match user {
                 Some(u) => Some(u),
                 None if mode == AuthMode::Strict => {
