@@ -487,3 +487,23 @@ async fn a_signing_key_loaded_from_pem_signs_tokens_and_is_published() {
     assert_eq!(jsonwebtoken::decode_header(access).unwrap().kid.as_deref(), Some(kid.as_str()));
     assert_eq!(who_am_i(&s, access).await.status, StatusCode::OK);
 }
+
+/// Key rotation: an emulator restarted with a new signing key publishes the new key only,
+/// and refuses tokens signed with the old one (401), as an org does once Entra rotates.
+#[tokio::test]
+async fn rotating_the_signing_key_retires_tokens_signed_with_the_old_one() {
+    let old = SigningKey::generate().expect("key");
+    let new = SigningKey::generate().expect("key");
+    assert_ne!(old.kid, new.kid);
+    let before = Server::start_with(Config { signing_key: Some(Arc::new(old)), ..strict() }).await;
+    let token = redeem(&before, &code(&before, &[]).await, VERIFIER).await.json["access_token"].as_str().unwrap().to_string();
+    assert_eq!(who_am_i(&before, &token).await.status, StatusCode::OK);
+    let after = Server::start_with(Config { signing_key: Some(Arc::new(new)), ..strict() }).await;
+    let jwks = after.get(&format!("/{TENANT}/discovery/v2.0/keys")).await;
+    let kids: Vec<&str> = jwks.json["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids.len(), 1);
+    assert_ne!(Some(kids[0]), jsonwebtoken::decode_header(&token).unwrap().kid.as_deref());
+    let r = who_am_i(&after, &token).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert!(r.header("www-authenticate").is_some_and(|h| h.starts_with("Bearer authorization_uri=")));
+}
