@@ -66,8 +66,20 @@ error_codes! {
     /// A request body over the size limit.
     RequestTooLarge => PAYLOAD_TOO_LARGE, "0x80048d19";
     /// An argument the platform rejects: a lookup bound to a table the column doesn't
-    /// target, a status reason that doesn't belong to the state, …
+    /// target, …
     InvalidArgument => BAD_REQUEST, "0x80040203";
+    /// A status reason that doesn't belong to the record's state ("2 is not a valid status
+    /// code for state code AccountState.Active on account with Id …").
+    InvalidStateCodeStatusCode => BAD_REQUEST, "0x80048408";
+    /// An update to a read-only record: a completed or canceled activity.
+    CannotUpdateBecauseItIsReadOnly => BAD_REQUEST, "0x8004022e";
+    /// `unManagedidsattachmentinvalidfilesize`: a file over the column's MaxSizeInKB, or a
+    /// note attachment over the org's upload limit.
+    AttachmentInvalidFileSize => BAD_REQUEST, "0x80044a02";
+    /// An image an image column can't take: too big, or not GIF, JPEG, TIFF, BMP or PNG.
+    ProcessImageFailure => BAD_REQUEST, "0x80072553";
+    /// A create that sets an image column other than the table's primary image.
+    CannotUploadNonPrimaryImageAttributeOnCreate => BAD_REQUEST, "0x80090487";
     /// A delete blocked by a restrictive relationship.
     CannotDeleteDueToAssociation => METHOD_NOT_ALLOWED, "0x80040227";
     /// Something the emulator doesn't emulate (yet). Never used for client mistakes.

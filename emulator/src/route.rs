@@ -119,6 +119,12 @@ fn route_record(method: &Method, record: RecordPath, rest: &[Segment], metadata:
                     _ => return Err(Error::segment_not_found(&tail_name(tail))),
                 };
                 let attribute = attr.logical_name.clone();
+                if crate::operation::file::is_file_column(attr) {
+                    return match (method.clone(), raw) {
+                        (Method::GET, _) | (Method::PATCH | Method::PUT | Method::DELETE, false) => Ok(Operation::FileColumn { record, attribute, raw }),
+                        _ => Err(not_allowed()),
+                    };
+                }
                 return match (method.clone(), raw) {
                     (Method::GET, raw) => Ok(Operation::GetProperty { record, attribute, raw }),
                     (Method::PUT, false) => Ok(Operation::PutProperty { record, attribute }),

@@ -15,9 +15,6 @@ from PowerPlatform.Dataverse.core.errors import HttpError
 from support import GUID, Created, unique
 
 #: Expected failure for file columns: creating a FileAttributeMetadata column answers 501.
-FILE_COLUMNS = "file columns (FileAttributeMetadata) and file uploads not emulated yet: 501"
-
-
 def test_tables_get(client: DataverseClient):
     info = client.tables.get("Account")  # the SDK lowercases table names
     assert info is not None
@@ -192,7 +189,6 @@ def _many_to_many(schema_name: str, entity1: str, entity2: str):
         intersect_entity_name=schema_name)
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason=FILE_COLUMNS)
 def test_files_upload_small_and_chunked(client: DataverseClient, tmp_path):
     with scratch_table(client, {"conf_Document": "file"}) as schema:
         record_id = client.records.create(schema, {"conf_Name": "with a file"})

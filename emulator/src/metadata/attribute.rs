@@ -39,8 +39,11 @@ pub enum AttributeType {
     PartyList,
     /// A table name (objecttypecode, activitytypecode, …), Edm.String.
     EntityName,
-    /// Image column (Edm.Binary); read-only here.
+    /// Image column (Edm.Binary): the record holds the thumbnail, the org's file store the
+    /// full-size image.
     Image,
+    /// File column: the record holds the file's id (Edm.Guid), the org's file store its bytes.
+    File,
     /// Managed property (a complex type); read-only here.
     ManagedProperty,
     /// Anything else the fixtures may name; treated as read-only text.
@@ -70,6 +73,7 @@ impl AttributeType {
             "PartyList" => Self::PartyList,
             "EntityName" => Self::EntityName,
             "Image" => Self::Image,
+            "File" => Self::File,
             "ManagedProperty" => Self::ManagedProperty,
             _ => Self::Virtual,
         }
@@ -95,7 +99,7 @@ impl AttributeType {
             Self::Double => "Edm.Double",
             Self::Boolean => "Edm.Boolean",
             Self::DateTime => "Edm.DateTimeOffset",
-            Self::Lookup | Self::Customer | Self::Owner | Self::Uniqueidentifier => "Edm.Guid",
+            Self::Lookup | Self::Customer | Self::Owner | Self::Uniqueidentifier | Self::File => "Edm.Guid",
             Self::Image => "Edm.Binary",
             Self::PartyList | Self::ManagedProperty => "Edm.Untyped",
         }
@@ -180,6 +184,10 @@ pub struct AttributeDef {
     pub is_primary_image: bool,
     /// Image columns: maximum height and width in pixels.
     pub max_image_size: Option<(u32, u32)>,
+    /// File and image columns: the largest file accepted, in KB (`MaxSizeInKB`).
+    pub max_size_kb: Option<u32>,
+    /// Image columns: whether the full-size image is kept besides the thumbnail.
+    pub can_store_full_image: bool,
     /// Created over the API (`IsCustomAttribute`); fixture columns are the system's own.
     pub is_custom: bool,
     /// The column's description, if it has one.

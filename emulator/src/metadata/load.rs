@@ -83,6 +83,12 @@ struct AttributeJson {
     is_primary_image: bool,
     max_height: Option<u32>,
     max_width: Option<u32>,
+    #[serde(rename = "MaxSizeInKB")]
+    max_size_in_kb: Option<u32>,
+    #[serde(default)]
+    can_store_full_image: bool,
+    /// The column this one supports (`new_document_name` → `new_document`).
+    attribute_of: Option<String>,
     option_set: Option<OptionSetJson>,
     #[serde(default)]
     targets: Vec<String>,
@@ -308,12 +314,14 @@ fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
         AttributeType::Money => Some(2),
         _ => None,
     });
-    let attribute_of = lookup_companion_of(&a.logical_name, kind, lookups).map(str::to_string);
+    let lookup_of = lookup_companion_of(&a.logical_name, kind, lookups).map(str::to_string);
     AttributeDef {
         is_custom: a.is_custom_attribute,
         description: a.description,
-        hidden: attribute_of.is_some(),
-        attribute_of,
+        hidden: lookup_of.is_some(),
+        attribute_of: lookup_of.or(a.attribute_of),
+        max_size_kb: a.max_size_in_kb,
+        can_store_full_image: a.can_store_full_image,
         format: a.format,
         format_name: a.format_name,
         date_time_behavior: a.date_time_behavior.clone(),

@@ -14,6 +14,12 @@ pub use attribute::{AttributeDef, AttributeType, DateTimeKind, OptionDef};
 pub use load::{attribute_from_json, load_tables, relationship_from_json, table_from_json, MetadataError};
 pub use navigation::{Navigation, SingleValued};
 
+/// `FileAttributeMetadata.MaxSizeInKB` when a column doesn't say (32 MB, Dataverse's default).
+pub const DEFAULT_FILE_MAX_KB: u32 = 32_768;
+
+/// `ImageAttributeMetadata.MaxSizeInKB` when a column doesn't say (10 MB, Dataverse's default).
+pub const DEFAULT_IMAGE_MAX_KB: u32 = 10_240;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ mod batch;
 mod create;
 mod delete;
 mod fetch;
+pub mod file;
 pub mod message;
 pub mod metadata;
 mod property;
@@ -113,6 +114,16 @@ pub enum Operation {
         record: RecordPath,
         /// Column logical name.
         attribute: String,
+    },
+    /// `GET`/`PATCH`/`PUT`/`DELETE /accounts(id)/new_document[/$value]`: a file or image
+    /// column's contents (uploads, chunked uploads, downloads).
+    FileColumn {
+        /// The record.
+        record: RecordPath,
+        /// Column logical name.
+        attribute: String,
+        /// `/$value`: the raw bytes.
+        raw: bool,
     },
     /// `GET /accounts(id)/primarycontactid` or `/contact_customer_accounts`
     RetrieveRelated {
@@ -305,6 +316,7 @@ impl Operation {
             Operation::GetProperty { record, attribute, raw } => property::get(ctx, &record, &attribute, raw),
             Operation::PutProperty { record, attribute } => property::put(ctx, &record, &attribute),
             Operation::DeleteProperty { record, attribute } => property::delete(ctx, &record, &attribute),
+            Operation::FileColumn { record, attribute, raw } => file::apply(ctx, &record, &attribute, raw),
             Operation::RetrieveRelated { record, nav } => retrieve::related(ctx, &record, &nav),
             Operation::CountRelated { record, nav } => retrieve_multiple::count_related(ctx, &record, &nav),
             Operation::GetRef { record, nav } => associate::get_ref(ctx, &record, &nav),

@@ -9,12 +9,14 @@
 //! held across an `.await`: store operations are synchronous.
 
 mod compare;
+mod files;
 mod index;
 mod record;
 mod value;
 
 pub use record::Record;
 pub use compare::{like, SortKey};
+pub use files::{Files, StoredFile, UploadSession};
 pub use value::{EntityRef, Value};
 
 use std::collections::{BTreeSet, HashMap};
@@ -102,6 +104,8 @@ pub struct State {
     associations: HashMap<String, BTreeSet<(Uuid, Uuid)>>,
     /// The last row version handed out; versions increase across the whole org.
     version: u64,
+    /// File and image column contents, and chunked uploads in progress.
+    files: Files,
 }
 
 impl State {
@@ -122,6 +126,11 @@ impl State {
         self.tables.get(logical_name)?.key_index.get(key_name)?.get(&text).copied()
     }
 
+    /// The org's stored files and upload sessions.
+    pub fn files(&self) -> &Files {
+        &self.files
+    }
+
     /// The N:N pairs of a relationship.
     pub fn associations(&self, relationship: &str) -> impl Iterator<Item = &(Uuid, Uuid)> {
         self.associations.get(relationship).into_iter().flatten()
@@ -133,6 +142,8 @@ enum Undo {
     /// A table added, dropped or re-keyed by a schema change: its whole previous state.
     Table { name: String, previous: Option<Table> },
     Association { relationship: String, pair: (Uuid, Uuid), was_present: bool },
+    File { table: String, record: Uuid, column: String, previous: Option<Arc<StoredFile>> },
+    Session { token: String, previous: Option<Arc<UploadSession>> },
 }
 
 /// A write in progress. Dropped without [`Store::write`] returning `Ok`, its changes are undone.
@@ -295,6 +306,8 @@ impl Transaction<'_> {
                         }
                     }
                 }
+                Undo::File { table, record, column, previous } => self.state.files.restore_file(&table, record, &column, previous),
+                Undo::Session { token, previous } => self.state.files.restore_session(&token, previous),
                 Undo::Association { relationship, pair, was_present } => {
                     let set = self.state.associations.entry(relationship).or_default();
                     if was_present {

@@ -240,7 +240,14 @@ pub fn decode_value(attr: &AttributeDef, json: &Json) -> std::result::Result<Val
         }
         AttributeType::Uniqueidentifier => Value::Guid(json.as_str().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(bad)?),
         AttributeType::Lookup | AttributeType::Customer | AttributeType::Owner => return Err(bad()),
-        AttributeType::PartyList | AttributeType::Image | AttributeType::ManagedProperty | AttributeType::Virtual => {
+        // Image data travels as base64 (Edm.Binary); the record keeps that text as the thumbnail.
+        AttributeType::Image => {
+            use base64::Engine;
+            let text = json.as_str().ok_or_else(bad)?;
+            base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| bad())?;
+            Value::String(text.to_string())
+        }
+        AttributeType::PartyList | AttributeType::File | AttributeType::ManagedProperty | AttributeType::Virtual => {
             return Err(format!("Microsoft.OData.ODataException: The property '{}' cannot be set.", attr.logical_name))
         }
     })

@@ -7,4 +7,5 @@ pub mod headers;
 pub mod input;
 pub mod json;
 pub mod multipart;
+pub mod ranges;
 pub mod response;

@@ -36,6 +36,25 @@ pub struct Resp {
     pub json: Value,
 }
 
+/// A response whose body is kept as bytes.
+#[derive(Debug)]
+pub struct BytesResp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl BytesResp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body parsed as JSON (JSON downloads and errors).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -110,6 +129,29 @@ impl Server {
         }
         let req = req.body(Full::new(Bytes::from(body.unwrap_or("").to_string()))).unwrap();
         self.exchange(req).await.checked()
+    }
+
+    /// Sends raw bytes and reads the raw response body (file uploads and downloads, whose
+    /// bodies need not be UTF-8). `path` may be absolute (`http://…`, a `Location`).
+    pub async fn send_bytes(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &[u8]) -> BytesResp {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else if path.starts_with('/') {
+            format!("http://{}{path}", self.addr)
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut req = Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(Bytes::copy_from_slice(body))).unwrap();
+        let res = self.client.request(req).await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(headers.get("odata-version").and_then(|v| v.to_str().ok()), Some("4.0"), "every response carries OData-Version");
+        BytesResp { status, headers, body }
     }
 
     /// Sends a built request and reads the whole response.

@@ -48,14 +48,16 @@ pub enum AttributeClass {
     EntityName,
     /// `ImageAttributeMetadata`
     Image,
+    /// `FileAttributeMetadata`
+    File,
     /// `ManagedPropertyAttributeMetadata`
     ManagedProperty,
 }
 
 /// Every class, for name lookups.
-const ALL: [AttributeClass; 18] = {
+const ALL: [AttributeClass; 19] = {
     use AttributeClass::*;
-    [Base, String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, State, Status, Lookup, UniqueIdentifier, EntityName, Image, ManagedProperty]
+    [Base, String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, State, Status, Lookup, UniqueIdentifier, EntityName, Image, File, ManagedProperty]
 };
 
 impl AttributeClass {
@@ -79,6 +81,7 @@ impl AttributeClass {
             T::Uniqueidentifier => Self::UniqueIdentifier,
             T::EntityName => Self::EntityName,
             T::Image => Self::Image,
+            T::File => Self::File,
             T::ManagedProperty => Self::ManagedProperty,
             T::Virtual => Self::Base,
         }
@@ -104,6 +107,7 @@ impl AttributeClass {
             Self::UniqueIdentifier => "UniqueIdentifierAttributeMetadata",
             Self::EntityName => "EntityNameAttributeMetadata",
             Self::Image => "ImageAttributeMetadata",
+            Self::File => "FileAttributeMetadata",
             Self::ManagedProperty => "ManagedPropertyAttributeMetadata",
         }
     }
@@ -134,7 +138,8 @@ impl AttributeClass {
             Self::Picklist => &["DefaultFormValue", "ParentPicklistLogicalName", "ChildPicklistLogicalNames"],
             Self::State | Self::Status => &["DefaultFormValue"],
             Self::Lookup => &["Targets", "Format"],
-            Self::Image => &["IsPrimaryImage", "MaxHeight", "MaxWidth"],
+            Self::Image => &["IsPrimaryImage", "MaxHeight", "MaxWidth", "MaxSizeInKB", "CanStoreFullImage"],
+            Self::File => &["MaxSizeInKB"],
         }
     }
 
@@ -189,6 +194,7 @@ fn type_code(kind: AttributeType) -> (&'static str, &'static str) {
         T::PartyList => ("PartyList", "PartyListType"),
         T::EntityName => ("EntityName", "EntityNameType"),
         T::Image => ("Virtual", "ImageType"),
+        T::File => ("Virtual", "FileType"),
         T::ManagedProperty => ("ManagedProperty", "ManagedPropertyType"),
         T::Virtual => ("Virtual", "VirtualType"),
     }
@@ -289,7 +295,10 @@ fn specific(class: AttributeClass, a: &AttributeDef) -> Map<String, Json> {
         AttributeClass::Image => json!({
             "IsPrimaryImage": a.is_primary_image,
             "MaxHeight": a.max_image_size.map(|s| s.0), "MaxWidth": a.max_image_size.map(|s| s.1),
+            "MaxSizeInKB": a.max_size_kb.unwrap_or(crate::metadata::DEFAULT_IMAGE_MAX_KB),
+            "CanStoreFullImage": a.can_store_full_image,
         }),
+        AttributeClass::File => json!({ "MaxSizeInKB": a.max_size_kb.unwrap_or(crate::metadata::DEFAULT_FILE_MAX_KB) }),
     };
     into_map(value)
 }

@@ -38,16 +38,15 @@ pub(super) fn defaults(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) 
     }
 }
 
-/// A status reason that doesn't belong to the record's state (or none at all) becomes
-/// the state's default status reason: on create, and when an update changes the state.
-pub(super) fn status_for_state(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+/// The status reason follows the state: a write that sets `statecode` without
+/// `statuscode` (and every create without one) gets the state's default status reason, as
+/// Dataverse documents. A status reason the write gives is kept as given; one that doesn't
+/// belong to the state is refused by validation.
+pub(super) fn status_for_state(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>, status_given: bool, state_given: bool) {
     let (Some(state_attr), Some(status_attr)) = (entity.attribute("statecode"), entity.attribute("statuscode")) else { return };
     let Some(Value::Choice(state)) = attrs.get("statecode").cloned() else { return };
-    let fits = match attrs.get("statuscode") {
-        Some(Value::Choice(s)) => status_attr.option(*s).is_some_and(|o| o.state.is_none_or(|st| st == state)),
-        _ => false,
-    };
-    if fits {
+    let has_status = matches!(attrs.get("statuscode"), Some(Value::Choice(_)));
+    if has_status && (status_given || !state_given) {
         return;
     }
     let default = state_attr

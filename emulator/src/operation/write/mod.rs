@@ -4,6 +4,7 @@
 //! request, nested records included.
 
 mod columns;
+pub mod files;
 mod related;
 mod validate;
 
@@ -135,6 +136,7 @@ pub fn create_with(
     }
     let mut attrs = BTreeMap::new();
     columns::defaults(entity, &mut attrs);
+    let status_given = mentions(&input, &extra, "statuscode");
     let later = apply_fields(tx, w, entity, &mut attrs, input, Mode::Create)?;
     for (name, value) in extra {
         columns::set_lookup(entity, &mut attrs, &name, value);
@@ -142,7 +144,9 @@ pub fn create_with(
     attrs.insert(entity.primary_id.clone(), Value::Guid(id));
     columns::on_create(w, entity, &mut attrs);
     columns::computed(entity, &mut attrs);
-    columns::status_for_state(entity, &mut attrs);
+    columns::status_for_state(entity, &mut attrs, status_given, true);
+    files::sync_attachment(entity, None, &mut attrs)?;
+    files::sync_images(tx, w, entity, id, None, &mut attrs)?;
     validate::record(entity, &attrs, id)?;
     let version = tx.next_version();
     columns::set_version(entity, &mut attrs, version);
@@ -151,8 +155,18 @@ pub fn create_with(
     Ok(record)
 }
 
-/// Updates an existing record with the body's fields.
+/// Whether a write names a column, in its body or its extra values.
+fn mentions(input: &EntityInput, extra: &[(String, Value)], column: &str) -> bool {
+    extra.iter().any(|(n, _)| n == column) || input.fields.iter().any(|f| matches!(f, Field::Value { attribute, .. } if attribute == column))
+}
+
+/// Updates an existing record with a client's fields: a closed activity refuses anything
+/// but being reopened. (System updates, such as a cascade clearing a lookup, go through
+/// [`update_with`] and aren't refused.)
 pub fn update(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef, existing: &Record, input: EntityInput) -> Result<Arc<Record>> {
+    if !w.seeding {
+        validate::closed_activity(entity, existing, &input)?;
+    }
     update_with(tx, w, entity, existing, input, Vec::new())
 }
 
@@ -166,13 +180,16 @@ pub fn update_with(
     extra: Vec<(String, Value)>,
 ) -> Result<Arc<Record>> {
     let mut attrs = existing.attributes.clone();
+    let (state_given, status_given) = (mentions(&input, &extra, "statecode"), mentions(&input, &extra, "statuscode"));
     let later = apply_fields(tx, w, entity, &mut attrs, input, Mode::Update)?;
     for (name, value) in extra {
         columns::set_lookup(entity, &mut attrs, &name, value);
     }
     columns::on_update(w, entity, &mut attrs);
     columns::computed(entity, &mut attrs);
-    columns::status_for_state(entity, &mut attrs);
+    columns::status_for_state(entity, &mut attrs, status_given, state_given);
+    files::sync_attachment(entity, Some(&existing.attributes), &mut attrs)?;
+    files::sync_images(tx, w, entity, existing.id, Some(&existing.attributes), &mut attrs)?;
     validate::record(entity, &attrs, existing.id)?;
     let version = tx.next_version();
     columns::set_version(entity, &mut attrs, version);

@@ -141,11 +141,12 @@ pub fn disassociate(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &Ent
 
 /// Deletes a record and applies each 1:N relationship's delete cascade: `Cascade`
 /// deletes children, `RemoveLink` clears their lookup, `Restrict` refuses the delete.
-/// N:N pairs and, for activities, activity parties go with the record.
+/// N:N pairs, stored files and, for activities, activity parties go with the record.
 pub fn delete(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef, id: Uuid) -> Result<()> {
     if tx.remove(&entity.logical_name, id).is_none() {
         return Err(Error::not_found(&entity.logical_name, id));
     }
+    tx.remove_files(&entity.logical_name, id);
     let metadata = w.metadata;
     for rel in &entity.one_to_many {
         let Some(child_def) = metadata.entity(&rel.referencing_entity) else { continue };

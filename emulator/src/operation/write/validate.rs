@@ -1,5 +1,6 @@
 //! Column rules Dataverse enforces on every write: text length, numeric range, option
-//! values, and status reasons that belong to the record's state.
+//! values, status reasons that belong to the record's state, and closed activities that
+//! only reopen.
 
 use std::collections::BTreeMap;
 
@@ -59,11 +60,39 @@ pub(super) fn record(entity: &EntityDef, attrs: &BTreeMap<String, Value>, id: Uu
         if status_attr.kind == AttributeType::Status
             && status_attr.option(*status).and_then(|o| o.state).is_some_and(|s| s != *state)
         {
+            // The state is named as the SDK's enum member: `AccountState.Active`.
+            let state_name = entity
+                .attribute("statecode")
+                .and_then(|a| a.option(*state))
+                .map(|o| o.invariant_name.clone().unwrap_or_else(|| o.label.replace(' ', "")))
+                .unwrap_or_else(|| state.to_string());
             return Err(Error::new(
-                Code::InvalidArgument,
-                format!("{status} is not a valid status code for state code {}State.{state} on {} with Id {id}.", entity.schema_name, entity.logical_name),
+                Code::InvalidStateCodeStatusCode,
+                format!("{status} is not a valid status code for state code {}State.{state_name} on {} with Id {id}.", entity.schema_name, entity.logical_name),
             ));
         }
     }
     Ok(())
+}
+
+/// Activity states after which the activity is read-only: Completed (1) and Canceled (2).
+const CLOSED_ACTIVITY_STATES: [i32; 2] = [1, 2];
+
+/// A completed or canceled activity (phone call, task, email, appointment, …) is
+/// read-only: an update is refused unless it reopens the activity by setting an open state.
+pub(super) fn closed_activity(entity: &EntityDef, existing: &crate::store::Record, input: &crate::wire::input::EntityInput) -> Result<()> {
+    if !entity.is_activity || entity.attribute("statecode").is_none() {
+        return Ok(());
+    }
+    let Value::Choice(state) = existing.get("statecode") else { return Ok(()) };
+    if !CLOSED_ACTIVITY_STATES.contains(state) {
+        return Ok(());
+    }
+    let reopens = input.fields.iter().any(|f| {
+        matches!(f, crate::wire::input::Field::Value { attribute, value: Value::Choice(s) } if attribute == "statecode" && !CLOSED_ACTIVITY_STATES.contains(s))
+    });
+    if reopens {
+        return Ok(());
+    }
+    Err(Error::new(Code::CannotUpdateBecauseItIsReadOnly, "The object cannot be updated because it is read-only."))
 }

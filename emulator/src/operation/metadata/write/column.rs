@@ -83,7 +83,7 @@ pub(super) fn spec(e: &EntityDef, map: &Map<String, Json>) -> Result<Json> {
     };
     match kind {
         "Lookup" => return Err(invalid("A lookup attribute is created with its relationship: POST RelationshipDefinitions with a OneToManyRelationshipMetadata and its Lookup.")),
-        "MultiSelectPicklist" | "File" => {
+        "MultiSelectPicklist" => {
             return Err(Error::new(Code::NotSupported, format!("Creating {kind} columns is not emulated yet.")))
         }
         _ => {}
@@ -162,6 +162,14 @@ pub(super) fn spec(e: &EntityDef, map: &Map<String, Json>) -> Result<Json> {
             o.insert("IsPrimaryImage".into(), json!(map.get("IsPrimaryImage").and_then(Json::as_bool).unwrap_or(false)));
             o.insert("MaxHeight".into(), json!(number(map, "MaxHeight").unwrap_or(144.0) as u32));
             o.insert("MaxWidth".into(), json!(number(map, "MaxWidth").unwrap_or(144.0) as u32));
+            o.insert("MaxSizeInKB".into(), json!(in_range("MaxSizeInKB", number(map, "MaxSizeInKB"), 1.0, 30_720.0, f64::from(crate::metadata::DEFAULT_IMAGE_MAX_KB))? as u32));
+            o.insert("CanStoreFullImage".into(), json!(map.get("CanStoreFullImage").and_then(Json::as_bool).unwrap_or(false)));
+            o.insert("IsValidForUpdate".into(), json!(false));
+            o.insert("IsValidForCreate".into(), json!(false));
+        }
+        "File" => {
+            // Files are set only through uploads, never in a create or update body.
+            o.insert("MaxSizeInKB".into(), json!(in_range("MaxSizeInKB", number(map, "MaxSizeInKB"), 1.0, 10_485_760.0, f64::from(crate::metadata::DEFAULT_FILE_MAX_KB))? as u32));
             o.insert("IsValidForUpdate".into(), json!(false));
             o.insert("IsValidForCreate".into(), json!(false));
         }
@@ -178,7 +186,7 @@ pub(super) fn build(e: &EntityDef, spec: Json) -> Result<AttributeDef> {
 
 /// Adds a column (from its fixture JSON) to a table of `m`, with what Dataverse adds with
 /// it: a Money column brings its `_base` column and, the first time, the table's
-/// currency lookup and exchange rate.
+/// currency lookup and exchange rate; a File column its read-only `_name` column.
 pub(super) fn add(m: &mut Metadata, table: &str, spec: Json) -> Result<()> {
     let is_money = spec.get("AttributeType").and_then(Json::as_str) == Some("Money");
     if is_money && m.entity(table).is_some_and(|e| e.attribute("transactioncurrencyid").is_none()) {
@@ -195,6 +203,12 @@ pub(super) fn add(m: &mut Metadata, table: &str, spec: Json) -> Result<()> {
         base["IsValidForUpdate"] = json!(false);
         base["DisplayName"] = json!(column.display_name.as_ref().map(|d| format!("{d} (Base)")));
         extra.push(build(e, base)?);
+    }
+    if column.kind == AttributeType::File {
+        let name = json!({ "LogicalName": format!("{}_name", column.logical_name), "SchemaName": format!("{}_Name", column.schema_name),
+            "AttributeType": "String", "MaxLength": 200, "FormatName": "Text", "AttributeOf": column.logical_name,
+            "IsValidForCreate": false, "IsValidForUpdate": false, "IsCustomAttribute": true });
+        extra.push(build(e, name)?);
     }
     e.attributes.push(column);
     e.attributes.extend(extra);
