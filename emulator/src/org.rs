@@ -169,7 +169,14 @@ impl Org {
             .map_err(|e| fixture_error("org.json", None, e))?;
         let tables = load_tables(files.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (*p, *t)))
             .map_err(|e| fixture_error(&e.file, None, e.message))?;
-        let org = Org { store: Store::new(Arc::new(Metadata::new(tables))), settings, clock, jobs: Default::default() };
+        let mut metadata = Metadata::new(tables);
+        // Custom APIs (optional): `custom-apis.json`, format in `operation::message::custom_api`.
+        if let Some(text) = find("custom-apis.json") {
+            let known = |t: &str| metadata.entity(t).is_some();
+            let apis = crate::operation::message::custom_api::load(text, &known).map_err(|e| fixture_error("custom-apis.json", None, e))?;
+            metadata.set_custom_apis(apis);
+        }
+        let org = Org { store: Store::new(Arc::new(metadata)), settings, clock, jobs: Default::default() };
         let metadata = org.metadata();
         for file in &org.settings.data {
             let path = format!("data/{file}");

@@ -40,7 +40,7 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
             _ => Err(not_allowed()),
         },
         // Functions and actions: unbound at the root, bound after a set or a record.
-        [Identifier { name, parens }] if message::is_unbound(name) => message::route_unbound(method, name, parens.as_ref(), url),
+        [Identifier { name, parens }] if message::is_unbound(metadata, name) => message::route_unbound(metadata, method, name, parens.as_ref(), url),
         [Identifier { name: set, parens }, Identifier { name, parens: call }]
             if name.starts_with(message::NAMESPACE) && !crate::operation::metadata::DEFINITION_SETS.contains(&set.as_str()) =>
         {
@@ -49,7 +49,7 @@ pub fn route(method: &Method, path: &ResourcePath, metadata: &Metadata, url: &st
                 None => Target::Set(entity),
                 Some(p) => Target::Record(RecordPath { key: key_from_parens(&entity, p)?, entity }),
             };
-            message::route_bound(method, name, call.as_ref(), target, url)
+            message::route_bound(metadata, method, name, call.as_ref(), target, url)
         }
         [Identifier { name: set, .. }, Identifier { name, .. }, ..]
             if name.starts_with(message::NAMESPACE) && !crate::operation::metadata::DEFINITION_SETS.contains(&set.as_str()) =>

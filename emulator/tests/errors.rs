@@ -155,8 +155,8 @@ async fn unemulated_messages_and_options_fail_fast_with_501() {
     let s = Server::start().await;
     let r = s.get(&format!("systemusers({CALLER})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()")).await;
     assert!(r.assert_error(501, "0x80040315").contains("Microsoft.Dynamics.CRM.RetrieveUserPrivileges"));
-    let r = s.post("QualifyLead", "{}").await;
-    assert!(r.assert_error(501, "0x80040315").contains("QualifyLead"));
+    let r = s.post("WinOpportunity", "{}").await;
+    assert!(r.assert_error(501, "0x80040315").contains("WinOpportunity"));
     let r = s.get("accounts?sql=SELECT%20name%20FROM%20account").await;
     assert!(r.assert_error(501, "0x80040315").contains("sql"));
 }

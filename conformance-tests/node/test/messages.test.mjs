@@ -52,6 +52,35 @@ describe("dynamics-web-api 2.5.0: functions and actions", { timeout: 30_000 }, (
     assert.equal(row.telephone1, "555-0199");
   });
 
+  it("callAction calls a Custom API declared in the emulator's fixture and gets its canned response", async () => {
+    // sample_CalculateDiscount is the example in fixtures/default-org/custom-apis.json (emulator only).
+    const result = await suite.dwa.callAction({ actionName: "sample_CalculateDiscount", action: { Amount: 100, CustomerTier: "Gold" } });
+    assert.equal(result.Discount, 12.5);
+    assert.equal(result.Reason, "Loyal customer");
+    await assert.rejects(suite.dwa.callAction({ actionName: "sample_CalculateDiscount", action: {} }), { status: 400 });
+  });
+
+  it("callAction QualifyLead bound to a lead creates the account, contact and opportunity", async () => {
+    const name = unique("conf-ql");
+    const key = created.add("leads", await suite.dwa.create({ collection: "leads", data: { subject: name, lastname: name, companyname: name } }));
+    const result = await suite.dwa.callAction({
+      collection: "leads",
+      key,
+      actionName: "Microsoft.Dynamics.CRM.QualifyLead",
+      action: { CreateAccount: true, CreateContact: true, CreateOpportunity: true, Status: 3 },
+    });
+    const refs = result.value;
+    assert.deepEqual(refs.map((r) => r["@odata.type"]), ["account", "contact", "opportunity"].map((t) => `#Microsoft.Dynamics.CRM.${t}`));
+    const [accountid, contactid, opportunityid] = [refs[0].accountid, refs[1].contactid, refs[2].opportunityid];
+    created.add("accounts", accountid);
+    created.add("contacts", contactid);
+    created.add("opportunities", opportunityid);
+    const account = await suite.dwa.retrieve({ collection: "accounts", key: accountid, select: ["name"] });
+    assert.equal(account.name, name);
+    const lead = await suite.dwa.retrieve({ collection: "leads", key, select: ["statecode", "statuscode"] });
+    assert.deepEqual([lead.statecode, lead.statuscode], [1, 3]);
+  });
+
   it("an unknown function rejects with 404 and the unknown-segment code", async () => {
     await assert.rejects(suite.dwa.callFunction({ name: "conf_NoSuchFunction" }), { status: 404, code: SEGMENT_NOT_FOUND });
   });

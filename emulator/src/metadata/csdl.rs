@@ -21,7 +21,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 use quick_xml::Writer;
 
 use super::{AttributeDef, AttributeType, DateTimeKind, EntityDef, Metadata};
-use crate::operation::message::{types, Binding, Kind, MESSAGES};
+use crate::operation::message::{self, types, Binding, Kind};
 
 /// The rendered document and the schema generation it was rendered from.
 #[derive(Default)]
@@ -173,8 +173,8 @@ pub fn render(m: &Metadata) -> Bytes {
     for e in &entities {
         entity_type(&mut x, e, &navs[e.logical_name.as_str()]);
     }
-    complex_types(&mut x);
-    operations(&mut x);
+    complex_types(&mut x, m);
+    operations(&mut x, m);
     x.start("EntityContainer", &[("Name", "System")]);
     for e in &entities {
         let ty = e.odata_type();
@@ -186,7 +186,7 @@ pub fn render(m: &Metadata) -> Bytes {
         }
         x.end("EntitySet");
     }
-    operation_imports(&mut x);
+    operation_imports(&mut x, m);
     x.end("EntityContainer");
     x.end("Schema");
     x.end("edmx:DataServices");
@@ -258,16 +258,21 @@ fn alternate_keys(x: &mut Xml, e: &EntityDef) {
 }
 
 /// The complex and enum types the declared properties and messages use.
-fn complex_types(x: &mut Xml) {
-    for (name, properties) in types::COMPLEX_TYPES {
+fn complex_types(x: &mut Xml, m: &Metadata) {
+    let custom = m.custom_apis().iter().filter_map(|c| c.response_type.as_ref().map(|(name, props)| (name.as_str(), props.as_slice())));
+    for (name, properties) in types::COMPLEX_TYPES.iter().map(|(n, p)| (*n, *p)).chain(custom) {
         x.start("ComplexType", &[("Name", name)]);
-        for (property, ty) in *properties {
+        for (property, ty) in properties {
             x.empty("Property", &[("Name", property), ("Type", ty), ("Nullable", "false")]);
         }
         x.end("ComplexType");
     }
     for (name, members) in types::ENUM_TYPES {
-        x.start("EnumType", &[("Name", name)]);
+        if types::FLAG_TYPES.contains(name) {
+            x.start("EnumType", &[("Name", name), ("IsFlags", "true")]);
+        } else {
+            x.start("EnumType", &[("Name", name)]);
+        }
         for (member, value) in *members {
             x.empty("Member", &[("Name", member), ("Value", &value.to_string())]);
         }
@@ -277,8 +282,8 @@ fn complex_types(x: &mut Xml) {
 
 /// A `Function` or `Action` element per registered message; bound ones take the record or
 /// set as their first parameter.
-fn operations(x: &mut Xml) {
-    for m in MESSAGES {
+fn operations(x: &mut Xml, metadata: &Metadata) {
+    for m in message::all(metadata) {
         let element = match m.kind {
             Kind::Function => "Function",
             Kind::Action => "Action",
@@ -289,6 +294,8 @@ fn operations(x: &mut Xml) {
             Binding::Unbound => {}
             Binding::Entity => x.empty("Parameter", &[("Name", "entity"), ("Type", "mscrm.crmbaseentity"), ("Nullable", "false")]),
             Binding::Collection => x.empty("Parameter", &[("Name", "entityset"), ("Type", "Collection(mscrm.crmbaseentity)"), ("Nullable", "false")]),
+            Binding::Table(t) => x.empty("Parameter", &[("Name", "entity"), ("Type", &format!("mscrm.{t}")), ("Nullable", "false")]),
+            Binding::TableSet(t) => x.empty("Parameter", &[("Name", "entityset"), ("Type", &format!("Collection(mscrm.{t})")), ("Nullable", "false")]),
         }
         for p in m.params {
             let mut attrs = vec![("Name", p.name), ("Type", p.ty), ("Nullable", if p.required { "false" } else { "true" })];
@@ -305,8 +312,8 @@ fn operations(x: &mut Xml) {
 }
 
 /// `FunctionImport` / `ActionImport` for the unbound messages.
-fn operation_imports(x: &mut Xml) {
-    for m in MESSAGES.iter().filter(|m| m.binding == Binding::Unbound) {
+fn operation_imports(x: &mut Xml, metadata: &Metadata) {
+    for m in message::all(metadata).filter(|m| m.binding == Binding::Unbound) {
         let qualified = format!("Microsoft.Dynamics.CRM.{}", m.name);
         match m.kind {
             Kind::Function => x.empty("FunctionImport", &[("Name", m.name), ("Function", &qualified), ("IncludeInServiceDocument", "false")]),

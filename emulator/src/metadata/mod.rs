@@ -181,6 +181,9 @@ pub struct Metadata {
     generation: u64,
     /// The `$metadata` document, rendered on first use and keyed on `generation`.
     csdl: csdl::Cache,
+    /// The org's Custom APIs (from its fixture): messages like the built-in ones, declared
+    /// in `$metadata` with the tables.
+    custom_apis: Vec<&'static crate::operation::message::custom_api::CustomApi>,
 }
 
 impl Metadata {
@@ -192,6 +195,17 @@ impl Metadata {
             m.entities.insert(t.logical_name.clone(), Arc::new(t));
         }
         m
+    }
+
+    /// Declares the org's Custom APIs.
+    pub fn set_custom_apis(&mut self, apis: Vec<&'static crate::operation::message::custom_api::CustomApi>) {
+        self.custom_apis = apis;
+        self.touch();
+    }
+
+    /// The org's Custom APIs.
+    pub fn custom_apis(&self) -> &[&'static crate::operation::message::custom_api::CustomApi] {
+        &self.custom_apis
     }
 
     /// A table by logical name.

@@ -11,11 +11,18 @@
 
 mod bulk;
 mod bulk_delete;
+pub mod custom_api;
+mod entity_param;
 mod initialize_from;
 pub mod jobs;
+mod merge;
+mod qualify_lead;
 mod query_expression;
 mod retrieve_current_organization;
 mod retrieve_total_record_count;
+mod send_email;
+mod sharing;
+mod team_members;
 pub mod types;
 mod who_am_i;
 
@@ -27,7 +34,7 @@ use serde_json::{Map, Value as Json};
 
 use super::Ctx;
 use crate::error::{Code, Error, Result};
-use crate::metadata::EntityDef;
+use crate::metadata::{EntityDef, Metadata};
 use crate::route::RecordPath;
 use crate::wire::response::Reply;
 
@@ -52,6 +59,22 @@ pub enum Binding {
     Entity,
     /// Called on an entity set (`Collection(crmbaseentity)`).
     Collection,
+    /// Called on one record of one table (`leads(id)/Microsoft.Dynamics.CRM.QualifyLead`).
+    Table(&'static str),
+    /// Called on one table's entity set (a custom API bound to an entity collection).
+    TableSet(&'static str),
+}
+
+impl Binding {
+    /// Whether a call on `target` can be this binding.
+    fn accepts(self, target: &Target) -> bool {
+        match (self, target) {
+            (Binding::Unbound, Target::None) | (Binding::Entity, Target::Record(_)) | (Binding::Collection, Target::Set(_)) => true,
+            (Binding::Table(t), Target::Record(r)) => r.entity.logical_name == t,
+            (Binding::TableSet(t), Target::Set(e)) => e.logical_name == t,
+            _ => false,
+        }
+    }
 }
 
 /// A declared parameter.
@@ -94,6 +117,18 @@ pub static MESSAGES: &[&Message] = &[
     &bulk::UPSERT_MULTIPLE,
     &bulk::DELETE_MULTIPLE,
     &bulk_delete::MESSAGE,
+    &merge::MESSAGE,
+    &sharing::GRANT_ACCESS,
+    &sharing::MODIFY_ACCESS,
+    &sharing::REVOKE_ACCESS,
+    &sharing::RETRIEVE_PRINCIPAL_ACCESS_USER,
+    &sharing::RETRIEVE_PRINCIPAL_ACCESS_TEAM,
+    &sharing::RETRIEVE_SHARED_PRINCIPALS_AND_ACCESS,
+    &team_members::ADD_MEMBERS_TEAM,
+    &team_members::REMOVE_MEMBERS_TEAM,
+    &send_email::SEND_EMAIL,
+    &send_email::SEND_EMAIL_FROM_TEMPLATE,
+    &qualify_lead::MESSAGE,
 ];
 
 /// Well-known Dataverse messages the emulator doesn't implement yet: a clear 501 instead
@@ -101,16 +136,6 @@ pub static MESSAGES: &[&Message] = &[
 const UNEMULATED: &[&str] = &[
     "RetrieveMetadataChanges",
     "ExecuteFetch",
-    "Merge",
-    "GrantAccess",
-    "ModifyAccess",
-    "RevokeAccess",
-    "RetrievePrincipalAccess",
-    "AddMembersTeam",
-    "RemoveMembersTeam",
-    "QualifyLead",
-    "SendEmail",
-    "SendEmailFromTemplate",
     "RetrieveUserPrivileges",
     "WinOpportunity",
     "LoseOpportunity",
@@ -149,6 +174,15 @@ impl Call {
         self.arg(name).and_then(Json::as_str)
     }
 
+    /// The record a record-bound call is bound to, read from `state` (a transaction's view
+    /// when writing).
+    pub fn bound_record(&self, state: &crate::store::State) -> Result<Arc<crate::store::Record>> {
+        match &self.target {
+            Target::Record(r) => crate::operation::existing(state, r),
+            _ => Err(Error::internal(format!("{} called without its record", self.message.name))),
+        }
+    }
+
     /// The table of a set-bound call.
     pub fn set(&self) -> Result<&Arc<EntityDef>> {
         match &self.target {
@@ -159,8 +193,16 @@ impl Call {
     }
 }
 
-fn find(name: &str, binding: Binding) -> Option<&'static Message> {
-    MESSAGES.iter().copied().find(|m| m.name == name && m.binding == binding)
+/// The built-in messages and the org's custom APIs.
+pub fn all(metadata: &Metadata) -> impl Iterator<Item = &'static Message> + '_ {
+    MESSAGES.iter().copied().chain(metadata.custom_apis().iter().map(|c| {
+        let c: &'static custom_api::CustomApi = c;
+        &c.message
+    }))
+}
+
+fn find(metadata: &Metadata, name: &str, target: &Target) -> Option<&'static Message> {
+    all(metadata).find(|m| m.name == name && m.binding.accepts(target))
 }
 
 fn no_resource(url: &str) -> Error {
@@ -172,8 +214,8 @@ fn not_emulated(name: &str) -> Error {
 }
 
 /// Whether `name` is an unbound message the router should hand to [`route_unbound`].
-pub fn is_unbound(name: &str) -> bool {
-    find(name, Binding::Unbound).is_some() || UNEMULATED.contains(&name)
+pub fn is_unbound(metadata: &Metadata, name: &str) -> bool {
+    find(metadata, name, &Target::None).is_some() || UNEMULATED.contains(&name)
 }
 
 /// Checks the method of a call to `message` and builds the operation.
@@ -192,24 +234,24 @@ fn operation(method: &Method, message: &'static Message, target: Target, parens:
 }
 
 /// `GET /Name(…)` or `POST /Name`.
-pub fn route_unbound(method: &Method, name: &str, parens: Option<&Parens>, url: &str) -> Result<super::Operation> {
-    match find(name, Binding::Unbound) {
+pub fn route_unbound(metadata: &Metadata, method: &Method, name: &str, parens: Option<&Parens>, url: &str) -> Result<super::Operation> {
+    match find(metadata, name, &Target::None) {
         Some(m) => operation(method, m, Target::None, parens.cloned(), url),
         None => Err(not_emulated(name)),
     }
 }
 
 /// `…/Microsoft.Dynamics.CRM.Name(…)` after a record or a set. Unknown names get the
-/// service's unknown-segment error; known but unemulated ones a 501.
-pub fn route_bound(method: &Method, segment: &str, parens: Option<&Parens>, target: Target, url: &str) -> Result<super::Operation> {
+/// service's unknown-segment error, and so do messages bound to another table; known but
+/// unemulated ones a 501.
+pub fn route_bound(metadata: &Metadata, method: &Method, segment: &str, parens: Option<&Parens>, target: Target, url: &str) -> Result<super::Operation> {
     let name = segment.strip_prefix(NAMESPACE).unwrap_or(segment);
-    let binding = match target {
-        Target::Record(_) => Binding::Entity,
-        _ => Binding::Collection,
-    };
-    match find(name, binding) {
+    let table_bound = |m: &Message| matches!(m.binding, Binding::Table(_) | Binding::TableSet(_));
+    match find(metadata, name, &target) {
         Some(m) => operation(method, m, target, parens.cloned(), url),
-        None if UNEMULATED.contains(&name) || MESSAGES.iter().any(|m| m.name == name) => Err(not_emulated(segment)),
+        None if UNEMULATED.contains(&name) => Err(not_emulated(segment)),
+        None if all(metadata).any(|m| m.name == name && table_bound(m)) => Err(Error::segment_not_found(segment)),
+        None if all(metadata).any(|m| m.name == name) => Err(not_emulated(segment)),
         None => Err(Error::segment_not_found(segment)),
     }
 }

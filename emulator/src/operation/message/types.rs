@@ -44,6 +44,11 @@ pub static COMPLEX_TYPES: &[(&str, &[(&str, &str)])] = &[
         &[("FilterOperator", "mscrm.LogicalOperator"), ("Conditions", "Collection(mscrm.ConditionExpression)"), ("Filters", "Collection(mscrm.FilterExpression)")],
     ),
     ("ConditionExpression", &[("AttributeName", "Edm.String"), ("Operator", "Edm.String"), ("Values", "Collection(Edm.String)")]),
+    // Record sharing.
+    ("PrincipalAccess", &[("AccessMask", "mscrm.AccessRights"), ("Principal", "mscrm.principal")]),
+    ("RetrievePrincipalAccessResponse", &[("AccessRights", "mscrm.AccessRights")]),
+    ("RetrieveSharedPrincipalsAndAccessResponse", &[("PrincipalAccesses", "Collection(mscrm.PrincipalAccess)")]),
+    ("SendEmailResponse", &[("Subject", "Edm.String")]),
 ];
 
 /// Enum types: name and `(member, value)` pairs.
@@ -53,7 +58,54 @@ pub static ENUM_TYPES: &[(&str, &[(&str, i32)])] = &[
     ("OrganizationState", &[("Enabled", 0), ("Disabled", 1)]),
     ("LogicalOperator", &[("And", 0), ("Or", 1)]),
     ("TargetFieldType", &[("All", 0), ("ValidForCreate", 1), ("ValidForUpdate", 2), ("ValidForRead", 3)]),
+    (
+        "AccessRights",
+        &[
+            ("None", 0),
+            ("ReadAccess", 1),
+            ("WriteAccess", 2),
+            ("AppendAccess", 4),
+            ("AppendToAccess", 16),
+            ("CreateAccess", 32),
+            ("DeleteAccess", 65536),
+            ("ShareAccess", 262144),
+            ("AssignAccess", 524288),
+        ],
+    ),
 ];
+
+/// Enum types whose values combine members (`IsFlags="true"`): sent as `"ReadAccess, WriteAccess"`
+/// or as the number.
+pub static FLAG_TYPES: &[&str] = &["AccessRights"];
+
+/// The value of a flags-enum parameter (`"ReadAccess, WriteAccess"`, or a number), if every
+/// member it names exists.
+pub fn flags_value(ty: &str, value: &Json) -> Option<i64> {
+    let members = enum_members(ty)?;
+    match value {
+        Json::Number(n) => n.as_i64().filter(|v| *v >= 0),
+        Json::String(s) => s.split(',').map(str::trim).try_fold(0i64, |acc, name| {
+            members.iter().find(|(m, _)| *m == name).map(|(_, v)| acc | i64::from(*v))
+        }),
+        _ => None,
+    }
+}
+
+/// A flags value written the way the service writes it: member names joined by `", "`, in
+/// declaration order (`"None"` for zero).
+pub fn flags_text(ty: &str, value: i64) -> String {
+    let members = enum_members(ty).unwrap_or_default();
+    let names: Vec<&str> = members.iter().filter(|(_, v)| *v != 0 && value & i64::from(*v) == i64::from(*v)).map(|(m, _)| *m).collect();
+    if names.is_empty() {
+        "None".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn is_flags(ty: &str) -> bool {
+    ty.strip_prefix("mscrm.").is_some_and(|n| FLAG_TYPES.contains(&n))
+}
 
 /// `mscrm.X` spelled out as `Microsoft.Dynamics.CRM.X` (how error messages name types).
 pub fn full_name(ty: &str) -> String {
@@ -85,6 +137,8 @@ pub fn fits(ty: &str, value: &Json) -> bool {
         "Edm.Guid" => value.as_str().is_some_and(|s| uuid::Uuid::parse_str(s).is_ok()),
         "Edm.Int32" | "Edm.Int64" => value.is_i64(),
         "Edm.Boolean" => value.is_boolean(),
+        "Edm.Decimal" | "Edm.Double" => value.is_number(),
+        t if is_flags(t) => flags_value(t, value).is_some(),
         t if enum_members(t).is_some() => enum_member(t, value).is_some(),
         _ => value.is_object(),
     }
