@@ -46,6 +46,8 @@ const OUTPUT_TAIL_CHARS = 8_000;
 /**
  * Starts the target the suite runs against and builds a client for it.
  *
+ * @param {{serveArgs?: string[]}} [options] `serveArgs`: extra `dataverse-emulator serve` flags (e.g.
+ *   `["--token-lifetime", "2"]`), for tests that need an emulator set up differently; ignored on a live org.
  * @returns {Promise<{kind: "emulator" | "live", serverUrl: string, version: string, client: DynamicsWebApi,
  *   auth: {tokenEndpoint: string, authorizeEndpoint: string, clientId: string, clientSecret: string} | null,
  *   stop: () => Promise<void>}>}
@@ -53,7 +55,7 @@ const OUTPUT_TAIL_CHARS = 8_000;
  *   the emulator's token service (null for a live org). Callers must `await stop()` when done: for the
  *   emulator it sends SIGTERM and awaits the exit.
  */
-export async function startTarget() {
+export async function startTarget(options = {}) {
   // The client routes every request through `http_proxy`/`https_proxy` (lower case) when set and never
   // reads NO_PROXY (client reference §7), so a proxy in the environment would swallow 127.0.0.1 traffic.
   for (const name of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"]) delete process.env[name];
@@ -72,7 +74,7 @@ export async function startTarget() {
         "NODE_EXTRA_CA_CERTS=$(dataverse-emulator ca --state-dir <dir>)",
     );
   }
-  const emulator = await spawnEmulator(emulatorBin());
+  const emulator = await spawnEmulator(emulatorBin(), options.serveArgs ?? []);
   const { serverUrl, version } = splitWebApiUrl(emulator.webApiUrl);
   const { tokenEndpoint, clientId, clientSecret } = emulator.auth;
   const client = createClient(serverUrl, version, clientCredentials(tokenEndpoint, clientId, clientSecret, `${serverUrl}/.default`));
@@ -151,9 +153,9 @@ function splitWebApiUrl(url) {
  *
  * @returns {Promise<{webApiUrl: string, auth: {tokenEndpoint: string, authorizeEndpoint: string, clientId: string, clientSecret: string}, stop: () => Promise<void>}>}
  */
-function spawnEmulator(bin) {
+function spawnEmulator(bin, serveArgs) {
   const stateDir = process.env.DATAVERSE_EMULATOR_STATE_DIR;
-  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--tls", "--auth", "strict", "--state-dir", stateDir];
+  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--tls", "--auth", "strict", "--state-dir", stateDir, ...serveArgs];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   // "close" (not "exit") also fires when the spawn itself fails, and only after the pipes are drained.
@@ -245,10 +247,10 @@ function spawnEmulator(bin) {
 
 /**
  * Registers `before`/`after` hooks on the enclosing `describe` that start a target and, at
- * the end, delete what the tests created and stop it. Returns the suite's handles: `dwa`
+ * the end, delete what the tests created and stop it (`options` as for startTarget). Returns the suite's handles: `dwa`
  * (the client, once started) and `created` (records to clean up).
  */
-export function useTarget() {
+export function useTarget(options = {}) {
   /** @type {Awaited<ReturnType<typeof startTarget>> | undefined} */
   let target;
   const suite = {
@@ -263,7 +265,7 @@ export function useTarget() {
     created: new CreatedRecords(),
   };
   before(async () => {
-    target = await startTarget();
+    target = await startTarget(options);
   });
   after(async () => {
     try {
