@@ -55,12 +55,14 @@ pub fn run(
         return Err(Error::new(Code::AggregateQueryRecordLimitExceeded, "The maximum record limit is exceeded. Reduce the number of records."));
     }
     let group_by: Vec<&Measure> = measures.iter().filter(|m| m.function.is_none()).collect();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // Groups are keyed by each value's canonical key text (`Value::key_text`: case-folded,
+    // numbers normalised), which is cheap to build and hash.
+    let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
     let mut groups: Vec<Group<'_>> = Vec::new();
     for (r, slots) in rows {
         let values: Vec<Value> = group_by.iter().map(|m| group_value(m, m.column.read_joined(state, r, slots), fiscal_start)).collect();
-        let keys: Vec<SortKey> = values.iter().map(SortKey::of).collect();
-        let slot = *index.entry(format!("{keys:?}")).or_insert_with(|| {
+        let keys: Vec<Option<String>> = values.iter().map(Value::key_text).collect();
+        let slot = *index.entry(keys).or_insert_with(|| {
             groups.push(Group { values, members: Vec::new() });
             groups.len() - 1
         });
@@ -137,6 +139,10 @@ pub fn run(
 }
 
 fn measure(state: &State, m: &Measure, f: AggregateFn, members: &[(&Arc<Record>, &Slots)]) -> Json {
+    if f == AggregateFn::Count {
+        // Counts rows, whatever the column holds: no need to read it.
+        return Json::from(members.len());
+    }
     let values: Vec<&Value> = members.iter().map(|(r, s)| m.column.read_joined(state, r, s)).filter(|v| !v.is_null()).collect();
     match f {
         AggregateFn::Count => Json::from(members.len()),

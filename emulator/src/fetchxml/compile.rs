@@ -526,7 +526,8 @@ pub fn compile(scope: &Scope<'_>, fetch: &Fetch, addressed: &EntityDef, max_page
         count: fetch.return_total_record_count || url_count,
         distinct: fetch.distinct,
         cookie_paging,
-        aggregate_limit: fetch.aggregate_limit.map_or(crate::query::aggregate::MAX_AGGREGATE_ROWS, |n| n as usize),
+        // `aggregatelimit` can only lower Dataverse's 50,000-row limit.
+        aggregate_limit: fetch.aggregate_limit.map_or(crate::query::aggregate::MAX_AGGREGATE_ROWS, |n| (n as usize).min(crate::query::aggregate::MAX_AGGREGATE_ROWS)),
     })
 }
 

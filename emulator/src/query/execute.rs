@@ -1,16 +1,17 @@
 //! Runs a [`QueryPlan`] over a store snapshot. Nothing here fails on user input.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use uuid::Uuid;
 
 use super::order::{self, SortSpec};
 use super::page;
-use super::join::{self, Slots};
+use super::join::{self, JoinKind, JoinSource, Slots};
 use super::plan::QueryPlan;
 use super::predicate::{CmpOp, Operand, Predicate};
-use crate::metadata::Metadata;
+use crate::metadata::{EntityDef, Metadata};
 use crate::store::{Record, SortKey, State, Value};
 
 /// One page of results.
@@ -35,52 +36,39 @@ pub type Bound = (Vec<SortKey>, Uuid);
 /// The first and last positions of a page.
 pub type Bound2 = (Bound, Bound);
 
-/// Rows that can match, using the primary key, an alternate key or a column index instead
-/// of a scan when the predicate pins one. The flag says the rows match the whole predicate
-/// already (it was that one equality), so they need no second evaluation.
-fn candidates<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record>>, bool) {
-    let rows = candidate_rows(plan, state);
-    let exact = rows.1 && matches!(plan.predicate, Predicate::Compare { .. });
-    (rows.0, exact)
+/// The rows a plan starts from.
+struct Candidates<'s> {
+    /// Rows that can match.
+    rows: Vec<&'s Arc<Record>>,
+    /// The rows match the whole predicate already (it was that one equality), so they
+    /// need no second evaluation.
+    exact: bool,
+    /// Per join, the linked ids found through an index that pass its own filter.
+    known: Vec<Option<HashSet<Uuid>>>,
 }
 
-fn candidate_rows<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record>>, bool) {
-    let entity = &plan.entity;
-    let conjuncts: Vec<&Predicate> = match &plan.predicate {
+/// Rows that can match, using the primary key, an alternate key or a column index instead
+/// of a scan when the predicate (or an inner join's filter) pins one.
+fn candidates<'s>(plan: &QueryPlan, metadata: &Metadata, state: &'s State) -> Candidates<'s> {
+    let mut c = candidate_rows(plan, metadata, state);
+    c.exact = c.exact && matches!(plan.predicate, Predicate::Compare { .. });
+    c
+}
+
+/// The top-level conjuncts of a predicate.
+fn conjuncts(predicate: &Predicate) -> Vec<&Predicate> {
+    match predicate {
         Predicate::And(ps) => ps.iter().collect(),
         p => vec![p],
-    };
-    let equal = |attribute: &str| {
-        conjuncts.iter().find_map(|p| match p {
-            Predicate::Compare { left: Operand::Column(c), op: CmpOp::Eq, right: Operand::Value(v) } if c.link.is_none() && c.hops.is_empty() && c.attribute == attribute && !v.is_null() => Some(v.clone()),
-            _ => None,
-        })
-    };
-    if let Some(Value::Guid(id)) = equal(&entity.primary_id) {
-        return (state.get(&entity.logical_name, id).into_iter().collect(), false);
     }
-    for key in &entity.keys {
-        let values: Option<Vec<Value>> = key.attributes.iter().map(|a| equal(a)).collect();
-        if let Some(values) = values {
-            let values: Vec<Value> = values
-                .into_iter()
-                .map(|v| match v {
-                    // Filters type numbers as decimals; the key index compares canonical text.
-                    Value::Decimal(d) => Value::Decimal(d.normalize()),
-                    other => other,
-                })
-                .collect();
-            if let Some(id) = state.find_by_key(&entity.logical_name, &key.logical_name, &values) {
-                return (state.get(&entity.logical_name, id).into_iter().collect(), false);
-            }
-            if values.iter().all(|v| matches!(v, Value::String(_) | Value::Guid(_))) {
-                return (Vec::new(), false);
-            }
-        }
-    }
-    let Some(table) = state.table(&entity.logical_name) else { return (Vec::new(), false) };
-    // Any other equality on a column whose values key exactly: use (or build) its index.
-    for p in &conjuncts {
+}
+
+/// Ids of the rows of `entity` that satisfy one of `conjuncts`, an equality on a column
+/// whose values key exactly, read from (or building) that column's index; `None` when no
+/// conjunct is such an equality.
+fn index_hit(state: &State, entity: &EntityDef, conjuncts: &[&Predicate]) -> Option<Vec<Uuid>> {
+    let table = state.table(&entity.logical_name)?;
+    for p in conjuncts {
         let Predicate::Compare { left: Operand::Column(c), op: CmpOp::Eq, right: Operand::Value(v) } = p else { continue };
         if c.link.is_some() || !c.hops.is_empty() || v.is_null() {
             continue;
@@ -96,11 +84,117 @@ fn candidate_rows<'s>(plan: &QueryPlan, state: &'s State) -> (Vec<&'s Arc<Record
             other => other.key_text(),
         };
         if let (true, Some(key)) = (exact, key) {
-            let rows = table.equal(&c.attribute, &key).into_iter().filter_map(|id| state.get(&entity.logical_name, id)).collect();
-            return (rows, true);
+            return Some(table.equal(&c.attribute, &key));
         }
     }
-    (table.rows().collect(), false)
+    None
+}
+
+/// Ids of the root rows that can survive the plan's inner joins, when a join's own filter
+/// pins an indexed equality: the linked records it admits are found through the linked
+/// table's index, and the root rows pointing at them through the index of the root's join
+/// column — no scan of either table. `None` when no join qualifies. Also returns, per
+/// join, the linked ids found that way, which pass the join's filter.
+///
+/// A join qualifies when it hangs off the root (`to` is a root lookup or id column), joins
+/// on the linked table's primary key, and drops rows without a match (inner, first row):
+/// such a root row survives only if the record its `to` column names passes the filter.
+/// The ids are candidates only; every predicate and join is still evaluated on them.
+///
+/// A join whose filter admits more than `budget` linked records is not used: probing the
+/// root's index once per linked record would cost more than reading the rows it saves.
+fn joined_ids(plan: &QueryPlan, metadata: &Metadata, state: &State, budget: usize) -> (Option<Vec<Uuid>>, Vec<Option<HashSet<Uuid>>>) {
+    use crate::metadata::AttributeType as T;
+    let mut known: Vec<Option<HashSet<Uuid>>> = vec![None; plan.joins.len()];
+    let Some(root) = state.table(&plan.entity.logical_name) else { return (None, known) };
+    let mut best: Option<Vec<Uuid>> = None;
+    for (i, join) in plan.joins.iter().enumerate() {
+        let (JoinKind::Inner | JoinKind::FirstRow, JoinSource::Table, true, None, Some(filter)) = (join.kind, &join.source, join.from_is_id, join.to.link, &join.predicate) else {
+            continue;
+        };
+        if !join.to.hops.is_empty() || !plan.entity.attribute(&join.to.attribute).is_some_and(|a| matches!(a.kind, T::Lookup | T::Customer | T::Owner | T::Uniqueidentifier)) {
+            continue;
+        }
+        let Some(linked) = metadata.entity(&join.entity) else { continue };
+        let parts = conjuncts(filter);
+        let Some(mut ids) = index_hit(state, linked, &parts) else { continue };
+        if ids.len() > budget {
+            continue;
+        }
+        if !matches!(filter, Predicate::Compare { .. }) && !matches!(filter, Predicate::And(ps) if ps.len() == 1 && matches!(ps[0], Predicate::Compare { .. })) {
+            // The filter holds more than the indexed equality: keep the records passing it all.
+            ids.retain(|id| state.get(&join.entity, *id).is_some_and(|r| filter.matches(state, &join.entity, r)));
+        }
+        // Lookup and id columns index under the id's text (`Value::key_text`).
+        let mut roots: Vec<Uuid> = ids.iter().flat_map(|id| root.equal(&join.to.attribute, &id.to_string())).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        if best.as_ref().is_none_or(|b| roots.len() < b.len()) {
+            best = Some(roots);
+        }
+        known[i] = Some(ids.into_iter().collect());
+    }
+    (best, known)
+}
+
+/// [`candidates`], with `exact` set whenever the rows came from one equality's index.
+fn candidate_rows<'s>(plan: &QueryPlan, metadata: &Metadata, state: &'s State) -> Candidates<'s> {
+    let few = |rows: Vec<&'s Arc<Record>>| Candidates { rows, exact: false, known: Vec::new() };
+    let entity = &plan.entity;
+    let conjuncts = conjuncts(&plan.predicate);
+    let equal = |attribute: &str| {
+        conjuncts.iter().find_map(|p| match p {
+            Predicate::Compare { left: Operand::Column(c), op: CmpOp::Eq, right: Operand::Value(v) } if c.link.is_none() && c.hops.is_empty() && c.attribute == attribute && !v.is_null() => Some(v.clone()),
+            _ => None,
+        })
+    };
+    if let Some(Value::Guid(id)) = equal(&entity.primary_id) {
+        return few(state.get(&entity.logical_name, id).into_iter().collect());
+    }
+    for key in &entity.keys {
+        let values: Option<Vec<Value>> = key.attributes.iter().map(|a| equal(a)).collect();
+        if let Some(values) = values {
+            let values: Vec<Value> = values
+                .into_iter()
+                .map(|v| match v {
+                    // Filters type numbers as decimals; the key index compares canonical text.
+                    Value::Decimal(d) => Value::Decimal(d.normalize()),
+                    other => other,
+                })
+                .collect();
+            if let Some(id) = state.find_by_key(&entity.logical_name, &key.logical_name, &values) {
+                return few(state.get(&entity.logical_name, id).into_iter().collect());
+            }
+            if values.iter().all(|v| matches!(v, Value::String(_) | Value::Guid(_))) {
+                return few(Vec::new());
+            }
+        }
+    }
+    let Some(table) = state.table(&entity.logical_name) else { return few(Vec::new()) };
+    let get = |ids: Vec<Uuid>| ids.into_iter().filter_map(|id| state.get(&entity.logical_name, id)).collect();
+    // Any other equality on a column whose values key exactly: use (or build) its index;
+    // a join's filter may narrow the rows further, or instead.
+    let own = index_hit(state, entity, &conjuncts);
+    // An index probe per linked record costs a fraction of reading a row and joining it.
+    let budget = own.as_ref().map_or(table.len() / 4, |o| o.len().saturating_mul(4));
+    let (joined, known) = if plan.joins.is_empty() { (None, Vec::new()) } else { joined_ids(plan, metadata, state, budget) };
+    let (rows, exact) = match (own, joined) {
+        (None, None) => (table.rows().collect(), false),
+        (Some(own), None) => (get(own), true),
+        (None, Some(joined)) => (get(joined), false),
+        (Some(own), Some(joined)) => {
+            let (small, large) = if own.len() <= joined.len() { (own, joined) } else { (joined, own) };
+            // Intersect when it is cheap next to reading the rows; otherwise the smaller
+            // set alone (the predicates and joins still check every row).
+            if large.len() <= small.len().saturating_mul(16) {
+                let keep: HashSet<Uuid> = small.into_iter().collect();
+                (get(large.into_iter().filter(|id| keep.contains(id)).collect()), false)
+            } else {
+                (get(small), false)
+            }
+        }
+    };
+    Candidates { rows, exact, known }
 }
 
 /// A matched row: its sort keys, root record and link-entity slots.
@@ -118,7 +212,7 @@ fn compare_rows(specs: &[SortSpec], a: &Keyed<'_>, b: &Keyed<'_>) -> Ordering {
 /// Runs the plan.
 pub fn execute(plan: &QueryPlan, metadata: &Metadata, state: &State) -> Page {
     let entity = &plan.entity;
-    let (rows, exact) = candidates(plan, state);
+    let Candidates { rows, exact, known } = candidates(plan, metadata, state);
     let specs: &[SortSpec] = &plan.order;
     let name = &entity.logical_name;
     let mut keyed: Vec<Keyed<'_>> = Vec::new();
@@ -139,7 +233,7 @@ pub fn execute(plan: &QueryPlan, metadata: &Metadata, state: &State) -> Page {
             if !root_only.iter().all(|p| p.matches(state, name, r)) {
                 continue;
             }
-            for slots in join::expand(state, &plan.joins, r) {
+            for slots in join::expand(state, &plan.joins, r, &known) {
                 if joined.iter().all(|p| p.matches_joined(state, name, r, &slots)) {
                     let keys = specs.iter().map(|s| order::key_joined(s, metadata, entity, state, r, &slots)).collect();
                     keyed.push((keys, r.id, r, slots));

@@ -6,6 +6,7 @@
 //! can hang off the root or off an earlier join, and predicates and sort keys read link
 //! columns through [`ColumnRef::read_joined`].
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use uuid::Uuid;
@@ -65,9 +66,24 @@ pub struct Join {
 /// The link slots of one joined row.
 pub type Slots = Vec<Option<Arc<Record>>>;
 
+/// Per join (by index), the linked ids already known to pass its own filter, when the
+/// executor found them through an index; a row pointing at one of them needs no second
+/// evaluation of the filter. Shorter than the joins (or empty) when nothing is known.
+pub type Known = [Option<HashSet<Uuid>>];
+
 impl Join {
     /// Linked rows matching `key` and the join's own filter, in id order.
-    fn matches(&self, state: &State, key: &Value) -> Vec<Arc<Record>> {
+    fn matches(&self, state: &State, key: &Value, known: Option<&HashSet<Uuid>>) -> Vec<Arc<Record>> {
+        if let (Some(known), true, JoinSource::Table) = (known, self.from_is_id, &self.source) {
+            let id = match key {
+                Value::Lookup(r) => Some(r.id),
+                Value::Guid(g) => Some(*g),
+                _ => None,
+            };
+            if let Some(id) = id.filter(|id| known.contains(id)) {
+                return state.get(&self.entity, id).cloned().into_iter().collect();
+            }
+        }
         let rows: Vec<Arc<Record>> = match &self.source {
             JoinSource::Table => linked_rows(state, &self.entity, &self.from, self.from_is_id, key).into_iter().cloned().collect(),
             JoinSource::Intersect { relationship, entity1_column, entity2_column } => {
@@ -101,13 +117,13 @@ fn intersect_row(column1: &str, a: Uuid, column2: &str, b: Uuid) -> Record {
 }
 
 /// Expands one root record into its joined rows.
-pub fn expand(state: &State, joins: &[Join], root: &Record) -> Vec<Slots> {
+pub fn expand(state: &State, joins: &[Join], root: &Record, known: &Known) -> Vec<Slots> {
     let mut rows: Vec<Slots> = vec![Vec::with_capacity(joins.len())];
-    for join in joins {
+    for (i, join) in joins.iter().enumerate() {
         let mut next = Vec::with_capacity(rows.len());
         for slots in rows {
             let key = join.to.read_joined(state, root, &slots).clone();
-            let found = join.matches(state, &key);
+            let found = join.matches(state, &key, known.get(i).and_then(Option::as_ref));
             match (join.kind, found.is_empty()) {
                 (JoinKind::Outer, true) => next.push(with(&slots, None)),
                 (JoinKind::Inner | JoinKind::FirstRow, true) => {}
