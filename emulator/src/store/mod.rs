@@ -11,10 +11,12 @@
 mod compare;
 mod index;
 mod record;
+pub mod snapshot;
 mod value;
 
 pub use record::Record;
 pub use compare::{like, SortKey};
+pub use snapshot::Snapshot;
 pub use value::{EntityRef, Value};
 
 use std::collections::{BTreeSet, HashMap};
