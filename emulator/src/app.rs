@@ -57,6 +57,11 @@ impl App {
         &self.inner.config
     }
 
+    /// The orgs served (the admin API and the state file work on them).
+    pub fn orgs(&self) -> &Orgs {
+        &self.inner.orgs
+    }
+
     /// Answers one request. Never panics on client input and never fails: errors become
     /// Dataverse error responses.
     pub fn handle(&self, req: Request<Bytes>) -> Response {
@@ -87,11 +92,17 @@ impl App {
     }
 
     fn dispatch(&self, req: &Request<Bytes>) -> Result<Reply> {
+        if let Some(rest) = crate::admin::path(req.uri().path()) {
+            return Ok(crate::admin::handle(self, req, rest));
+        }
         let host = request_host(req);
-        let org = self.inner.orgs.resolve(Some(&host)).ok_or_else(|| Error::segment_not_found(&host))?;
+        let routed = self.inner.orgs.route(&host, req.uri().path()).map_err(|e| Error::new(Code::ResourceNotFound, e.to_string()))?;
+        let org = routed.org;
         let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
-        let origin = format!("{scheme}://{host}");
-        if let Some(endpoint) = auth::endpoint(req.uri().path()) {
+        // The org's URL as the client addressed it: `/org/<name>` stays part of it, so
+        // token audiences, challenges and every absolute URL keep the prefix.
+        let origin = format!("{scheme}://{host}{}", routed.prefix);
+        if let Some(endpoint) = auth::endpoint(routed.path) {
             return Ok(self.token_service(&org, req, endpoint, &origin, &host));
         }
         // Only check tokens when one is sent or required: `--auth any` needs no key.
@@ -124,7 +135,7 @@ impl App {
 }
 
 /// The host the client addressed: the `Host` header, else the URI's authority.
-fn request_host(req: &Request<Bytes>) -> String {
+pub(crate) fn request_host(req: &Request<Bytes>) -> String {
     req.headers()
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -136,7 +147,7 @@ fn request_host(req: &Request<Bytes>) -> String {
 /// Runs one request against an org: parse the URL, route, apply. `$batch` calls this for
 /// each of its parts, with the changeset's transaction as `access`.
 pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>, caller: uuid::Uuid) -> Result<Reply> {
-    let path = req.uri().path();
+    let (prefix, path) = crate::org::split_org_prefix(req.uri().path()).map_or(("", req.uri().path()), |(p, _, rest)| (p, rest));
     let rest = path.strip_prefix("/api/data/").ok_or_else(|| Error::segment_not_found(path.trim_start_matches('/')))?;
     let (version, rel) = rest.split_once('/').unwrap_or((rest, ""));
     if !VERSIONS.contains(&version) {
@@ -144,7 +155,7 @@ pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>
     }
     let host = request_host(req);
     let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
-    let root = format!("{scheme}://{host}/api/data/{version}/");
+    let root = format!("{scheme}://{host}{prefix}/api/data/{version}/");
     let decoded = percent_decode_str(rel)
         .decode_utf8()
         .map_err(|_| Error::new(Code::BadRequest, "The request URI is not valid UTF-8 after percent-decoding."))?;

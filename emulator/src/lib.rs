@@ -21,15 +21,35 @@
 //!    [`error`].
 //!
 //! The org itself is data: [`fixtures`] embeds the default org's tables and seed records.
+//!
+//! # Test tooling
+//!
+//! One process serves many isolated [`org`]s, picked by path prefix
+//! (`/org/<name>/api/data/v9.2/`) or host name (`<name>.localhost`). The [`admin`] API under
+//! `/_emulator/…` creates, resets, snapshots and deletes them; [`persist`] keeps them in a
+//! state file between runs. Rust tests can run the emulator in-process with [`Emulator`]:
+//!
+//! ```no_run
+//! # async fn example() {
+//! let emu = dataverse_emulator::Emulator::builder().start().await;
+//! let org = emu.org("my-test"); // its own data, from the default fixture
+//! println!("{}", org.web_api_url());
+//! # }
+//! ```
+//!
+//! See [`embed`] for the whole API.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod embed;
 pub mod error;
 pub mod fetchxml;
 pub mod metadata;
 pub mod operation;
 pub mod org;
+pub mod persist;
 pub mod query;
 pub mod route;
 pub mod server;
@@ -38,5 +58,6 @@ pub mod wire;
 
 pub use app::App;
 pub use config::Config;
+pub use embed::Emulator;
 pub use org::{Clock, Org, Orgs};
 pub use server::run;

@@ -2,11 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use dataverse_emulator::auth::keys::SigningKey;
 use dataverse_emulator::auth::{directory, AuthMode};
 use dataverse_emulator::config::DEFAULT_REFRESH_TOKEN_LIFETIME_SECS;
+use dataverse_emulator::persist::StateFile;
 use dataverse_emulator::server::tls;
 use dataverse_emulator::{App, Clock, Config, Org, Orgs};
 use tokio::net::TcpListener;
@@ -23,6 +26,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start-up: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Web API at http://HOST:PORT/api/data/v9.2/.
@@ -78,6 +83,13 @@ struct ServeArgs {
     /// Where the emulator keeps state between runs (the local CA).
     #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
     state_dir: Option<PathBuf>,
+    /// Keep every org's data in this file: loaded at start, saved on shutdown (written to
+    /// PATH.tmp and renamed, so a crash mid-save keeps the previous state).
+    #[arg(long, env = "DATAVERSE_EMULATOR_STATE_FILE")]
+    state_file: Option<PathBuf>,
+    /// Also save the state file every N seconds (needs --state-file).
+    #[arg(long, env = "DATAVERSE_EMULATOR_STATE_SAVE_INTERVAL", requires = "state_file")]
+    state_save_interval: Option<u64>,
 }
 
 /// `$XDG_DATA_HOME/dataverse-emulator`, `~/.local/share/dataverse-emulator`, or a
@@ -88,24 +100,6 @@ fn default_state_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("share")))
         .unwrap_or_else(std::env::temp_dir)
         .join("dataverse-emulator")
-}
-
-/// Reads a fixture directory into `(relative path, text)` pairs.
-fn read_fixture_dir(dir: &std::path::Path) -> std::io::Result<Vec<(String, String)>> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                files.push((rel, std::fs::read_to_string(&path)?));
-            }
-        }
-    }
-    Ok(files)
 }
 
 /// The banner lines naming each app (client id, secret, application user, redirect URIs)
@@ -160,11 +154,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let org = match &args.fixtures {
         None => Org::default_org(Clock::system())?,
-        Some(dir) => {
-            let files = read_fixture_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-            Org::from_files(&refs, Clock::system())?
-        }
+        Some(dir) => Org::from_dir(dir, Clock::system())?,
     };
     let org_name = org.settings.name.clone();
     let addr: SocketAddr = format!("{}:{}", args.host, args.port).parse().map_err(|e| format!("invalid --host/--port: {e}"))?;
@@ -188,6 +178,15 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         ..Config::default()
     };
     let app = App::new(Orgs::single(org), config);
+    let state_file = args.state_file.as_ref().map(|p| Arc::new(StateFile::new(p)));
+    if let Some(file) = &state_file {
+        let loaded = file.load(app.orgs()).map_err(|e| format!("--state-file {e}"))?;
+        println!("State file: {} ({loaded} orgs loaded)", file.path().display());
+    }
+    let autosave = match (&state_file, args.state_save_interval) {
+        (Some(file), Some(secs)) if secs > 0 => Some(tokio::spawn(file.clone().save_periodically(app.clone(), Duration::from_secs(secs)))),
+        _ => None,
+    };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::from_files(cert, key)?),
         _ if args.tls => Some(tls::generated(&args.state_dir.clone().unwrap_or_else(default_state_dir).join("tls"))?),
@@ -204,10 +203,18 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("{line}");
     }
     println!("Web API: {scheme}://{local}/api/data/v9.2/");
+    println!("Other orgs: {scheme}://{local}/org/<name>/api/data/v9.2/ (create them with POST {scheme}://{local}/_emulator/orgs)");
     println!("Ready. Press Ctrl-C to stop.");
     match tls {
-        Some(t) => dataverse_emulator::server::run_tls(listener, app, t.acceptor, shutdown_signal()).await?,
-        None => dataverse_emulator::run(listener, app, shutdown_signal()).await?,
+        Some(t) => dataverse_emulator::server::run_tls(listener, app.clone(), t.acceptor, shutdown_signal()).await?,
+        None => dataverse_emulator::run(listener, app.clone(), shutdown_signal()).await?,
+    }
+    if let Some(task) = autosave {
+        task.abort();
+    }
+    if let Some(file) = &state_file {
+        file.save(app.orgs()).map_err(|e| format!("could not save the state file {}: {e}", file.path().display()))?;
+        println!("State saved to {}", file.path().display());
     }
     println!("Stopped.");
     Ok(())

@@ -1,8 +1,18 @@
-//! Orgs: one schema, one store and one set of identities each. One process can serve
-//! several isolated orgs (the registry is a `DashMap` so that adding or resetting one org
-//! never blocks requests to another); today the CLI creates the embedded default org.
+//! Orgs: one schema, one store and one set of identities each. One process serves many
+//! isolated orgs: the registry ([`Orgs`]) is a `DashMap`, so creating, resetting or deleting
+//! one org never blocks requests to another.
+//!
+//! Every org is made from a [`Fixture`] (a seeded starting point: settings plus a store
+//! [`Snapshot`]). Making one more org from it copies the table maps but shares every row
+//! (`Arc<Record>`) and the schema (`Arc<Metadata>`), so it takes microseconds; the first
+//! write to a row replaces that row's `Arc` in the new org only.
+//!
+//! Requests pick their org by path prefix (`/org/<name>/api/data/v9.2/…`) or by host name
+//! (the first label of `<name>.localhost`, `<name>.crm.dynamics.com`, …), else they go to
+//! the default org ([`Orgs::route`]).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use serde::Deserialize;
@@ -12,7 +22,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::metadata::{load_tables, Metadata};
 use crate::operation::write::{self, WriteContext};
-use crate::store::Store;
+use crate::store::{Snapshot, Store};
 use crate::wire::input;
 
 /// The source of "now". Injected so tests can pin time; always whole UTC seconds,
@@ -142,6 +152,34 @@ pub struct Org {
     pub clock: Clock,
     /// System jobs waiting for their next step (BulkDelete).
     pub jobs: crate::operation::message::jobs::Jobs,
+    /// The fixture the org was made from: the base its schema changes are exported against.
+    pub fixture: Arc<Fixture>,
+    /// What [`Org::reset`] goes back to: the fixture's state, or the snapshot the org was
+    /// created from.
+    pub origin: Snapshot,
+    /// Named snapshots, by name.
+    pub snapshots: Mutex<BTreeMap<String, SavedSnapshot>>,
+}
+
+/// A seeded starting point orgs are created from: the settings and the state right after
+/// the fixture's seed data loaded.
+#[derive(Debug)]
+pub struct Fixture {
+    /// The fixture's settings (its `name` is the fixture's name).
+    pub settings: OrgSettings,
+    /// The seeded rows and schema.
+    pub snapshot: Snapshot,
+    /// The clock orgs made from it read.
+    pub clock: Clock,
+}
+
+/// A named snapshot of an org.
+#[derive(Debug, Clone)]
+pub struct SavedSnapshot {
+    /// When it was taken (the org clock).
+    pub taken_at: OffsetDateTime,
+    /// The data and schema.
+    pub snapshot: Snapshot,
 }
 
 /// A seed data file: `{"table": "account", "records": [ …Web API create bodies… ]}`.
@@ -176,7 +214,16 @@ impl Org {
             let apis = crate::operation::message::custom_api::load(text, &known).map_err(|e| fixture_error("custom-apis.json", None, e))?;
             metadata.set_custom_apis(apis);
         }
-        let org = Org { store: Store::new(Arc::new(metadata)), settings, clock, jobs: Default::default() };
+        let placeholder = Arc::new(Fixture { settings: settings.clone(), snapshot: Snapshot::empty(), clock: clock.clone() });
+        let mut org = Org {
+            store: Store::new(Arc::new(metadata)),
+            settings,
+            clock,
+            jobs: Default::default(),
+            fixture: placeholder,
+            origin: Snapshot::empty(),
+            snapshots: Mutex::default(),
+        };
         let metadata = org.metadata();
         for file in &org.settings.data {
             let path = format!("data/{file}");
@@ -192,7 +239,45 @@ impl Org {
                 Ok(())
             })?;
         }
+        let snapshot = org.store.snapshot();
+        org.fixture = Arc::new(Fixture { settings: org.settings.clone(), snapshot: snapshot.clone(), clock: org.clock.clone() });
+        org.origin = snapshot;
         Ok(org)
+    }
+
+    /// Builds an org from a fixture directory (`org.json`, `tables/`, `data/`).
+    pub fn from_dir(dir: &std::path::Path, clock: Clock) -> std::result::Result<Org, String> {
+        let files = read_fixture_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        Org::from_files(&refs, clock).map_err(|e| format!("{}: {}", dir.display(), e.message()))
+    }
+
+    /// A new org called `name` made from `fixture`, starting at `origin` (the fixture's own
+    /// state when `None`). Rows and schema are shared with the origin until written.
+    pub fn from_fixture(name: &str, fixture: &Arc<Fixture>, origin: Option<Snapshot>) -> Org {
+        let origin = origin.unwrap_or_else(|| fixture.snapshot.clone());
+        let mut settings = fixture.settings.clone();
+        settings.name = name.to_string();
+        Org {
+            store: Store::from_snapshot(&origin),
+            settings,
+            clock: fixture.clock.clone(),
+            jobs: Default::default(),
+            fixture: fixture.clone(),
+            origin,
+            snapshots: Mutex::default(),
+        }
+    }
+
+    /// Puts the org back to where it started (its fixture, or the snapshot it was made
+    /// from). Named snapshots are kept.
+    pub fn reset(&self) {
+        self.store.restore(&self.origin);
+    }
+
+    /// The org's named snapshots (a short lock; the snapshots themselves are shared).
+    pub fn saved_snapshots(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, SavedSnapshot>> {
+        self.snapshots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The org's schema as of now: a snapshot that stays the same while it is held, even if a
@@ -207,24 +292,251 @@ impl Org {
     }
 }
 
-/// The orgs one process serves, by name.
+/// Reads a fixture directory into `(relative path, text)` pairs (every `*.json` below it).
+pub fn read_fixture_dir(dir: &std::path::Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                files.push((rel, std::fs::read_to_string(&path)?));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Why an org could not be created, found or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgError {
+    /// No org, fixture or snapshot by that name.
+    NotFound(String),
+    /// The name is taken, ambiguous, or the org can't be removed.
+    Conflict(String),
+    /// The request itself is wrong (a bad name).
+    Invalid(String),
+}
+
+impl std::fmt::Display for OrgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OrgError::NotFound(m) | OrgError::Conflict(m) | OrgError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for OrgError {}
+
+/// The path prefix that addresses an org by name: `/org/<name>/api/data/v9.2/…`.
+pub const PATH_PREFIX: &str = "/org/";
+
+/// Splits `/org/<name>/rest` into (`/org/<name>`, `<name>`, `/rest`); `None` for paths
+/// without the prefix.
+pub fn split_org_prefix(path: &str) -> Option<(&str, &str, &str)> {
+    let after = path.strip_prefix(PATH_PREFIX)?;
+    let end = after.find('/').unwrap_or(after.len());
+    let name = &after[..end];
+    if name.is_empty() {
+        return None;
+    }
+    let cut = PATH_PREFIX.len() + end;
+    Some((&path[..cut], name, &path[cut..]))
+}
+
+/// The org a request is for, and the path prefix it was addressed with (empty unless the
+/// client used `/org/<name>`), which every absolute URL in the response keeps.
+#[derive(Debug, Clone)]
+pub struct Routed<'p> {
+    /// The org.
+    pub org: Arc<Org>,
+    /// `/org/<name>` as the client spelled it, or empty.
+    pub prefix: &'p str,
+    /// The path after the prefix (the whole path without one).
+    pub path: &'p str,
+}
+
+/// A valid org name: a DNS label (so it can also be used as `<name>.localhost`), lower case.
+fn check_name(name: &str) -> Result<String, OrgError> {
+    let lower = name.to_ascii_lowercase();
+    let ok = !lower.is_empty()
+        && lower.len() <= 63
+        && lower.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !lower.starts_with('-')
+        && !lower.ends_with('-');
+    if ok {
+        Ok(lower)
+    } else {
+        Err(OrgError::Invalid(format!(
+            "'{name}' is not a valid org name: use 1 to 63 letters, digits and inner hyphens, as in a host name."
+        )))
+    }
+}
+
+/// The orgs one process serves, by name, and the fixtures new orgs can be made from.
 #[derive(Debug, Default)]
 pub struct Orgs {
     orgs: DashMap<String, Arc<Org>>,
+    fixtures: DashMap<String, Arc<Fixture>>,
     default: String,
 }
 
 impl Orgs {
-    /// A registry holding one org, which also answers requests that name no org.
+    /// A registry holding one org, which also answers requests that name no org; its
+    /// fixture is available (under the org's name) to create more orgs from.
     pub fn single(org: Org) -> Orgs {
-        let name = org.settings.name.clone();
+        let name = org.settings.name.to_ascii_lowercase();
         let orgs = DashMap::new();
+        let fixtures = DashMap::new();
+        fixtures.insert(org.fixture.settings.name.to_ascii_lowercase(), org.fixture.clone());
         orgs.insert(name.clone(), Arc::new(org));
-        Orgs { orgs, default: name }
+        Orgs { orgs, fixtures, default: name }
     }
 
-    /// The org a request is for. Host-name and path-prefix routing come with isolated orgs.
-    pub fn resolve(&self, _host: Option<&str>) -> Option<Arc<Org>> {
-        self.orgs.get(&self.default).map(|o| o.clone())
+    /// The default org's name.
+    pub fn default_name(&self) -> &str {
+        &self.default
+    }
+
+    /// The org that answers requests naming no org.
+    pub fn default_org(&self) -> Option<Arc<Org>> {
+        self.get(&self.default)
+    }
+
+    /// An org by name (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<Arc<Org>> {
+        self.orgs.get(&name.to_ascii_lowercase()).map(|o| o.clone())
+    }
+
+    /// Every org, by name.
+    pub fn list(&self) -> Vec<(String, Arc<Org>)> {
+        let mut all: Vec<(String, Arc<Org>)> = self.orgs.iter().map(|e| (e.key().clone(), e.value().clone())).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// A fixture by name.
+    pub fn fixture(&self, name: &str) -> Option<Arc<Fixture>> {
+        self.fixtures.get(&name.to_ascii_lowercase()).map(|f| f.clone())
+    }
+
+    /// The fixtures' names, sorted.
+    pub fn fixture_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.fixtures.iter().map(|e| e.key().clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// Finds the starting point `from` names: a fixture, `<org>/<snapshot>`, or a snapshot
+    /// name that exactly one org has.
+    pub fn source(&self, from: &str) -> Result<(Arc<Fixture>, Option<Snapshot>), OrgError> {
+        if let Some(f) = self.fixture(from) {
+            return Ok((f, None));
+        }
+        let from_org = |org: &Arc<Org>, snap: &str| org.saved_snapshots().get(snap).map(|s| (org.fixture.clone(), Some(s.snapshot.clone())));
+        if let Some((org, snap)) = from.split_once('/') {
+            let org = self.get(org).ok_or_else(|| OrgError::NotFound(format!("No org named '{org}'.")))?;
+            return from_org(&org, snap).ok_or_else(|| OrgError::NotFound(format!("The org '{}' has no snapshot named '{snap}'.", org.settings.name)));
+        }
+        let found: Vec<_> = self.list().into_iter().filter_map(|(_, o)| from_org(&o, from)).collect();
+        match found.len() {
+            0 => Err(OrgError::NotFound(format!("No fixture or snapshot named '{from}'."))),
+            1 => Ok(found.into_iter().next().expect("one")),
+            _ => Err(OrgError::Conflict(format!("More than one org has a snapshot named '{from}'; name it as '<org>/{from}'."))),
+        }
+    }
+
+    /// Creates the org `name` from `from` (see [`Orgs::source`]; the default org's fixture
+    /// when `None`).
+    pub fn create(&self, name: &str, from: Option<&str>) -> Result<Arc<Org>, OrgError> {
+        let name = check_name(name)?;
+        let (fixture, origin) = self.source(from.unwrap_or(&self.default))?;
+        // Built before taking the map entry: resolving `from` reads other orgs, and the
+        // entry holds a shard lock.
+        let org = Arc::new(Org::from_fixture(&name, &fixture, origin));
+        self.insert(org)
+    }
+
+    /// Adds a ready-made org under its settings' name; fails if the name is taken.
+    pub fn insert(&self, org: Arc<Org>) -> Result<Arc<Org>, OrgError> {
+        let name = check_name(&org.settings.name)?;
+        match self.orgs.entry(name) {
+            dashmap::Entry::Occupied(e) => Err(OrgError::Conflict(format!("An org named '{}' already exists.", e.key()))),
+            dashmap::Entry::Vacant(v) => {
+                v.insert(org.clone());
+                Ok(org)
+            }
+        }
+    }
+
+    /// Removes an org. The default org stays: requests that name no org need it.
+    pub fn remove(&self, name: &str) -> Result<Arc<Org>, OrgError> {
+        let name = name.to_ascii_lowercase();
+        if name == self.default {
+            return Err(OrgError::Conflict(format!("The default org '{name}' can't be deleted; reset it instead.")));
+        }
+        self.orgs.remove(&name).map(|(_, o)| o).ok_or_else(|| OrgError::NotFound(format!("No org named '{name}'.")))
+    }
+
+    /// The org a request is for: `/org/<name>/…` names it (an unknown name is an error, so
+    /// a test never writes to another org by mistake); else the first label of the host
+    /// name if an org has that name; else the default org.
+    pub fn route<'p>(&self, host: &str, path: &'p str) -> Result<Routed<'p>, OrgError> {
+        if let Some((prefix, name, rest)) = split_org_prefix(path) {
+            let org = self.get(name).ok_or_else(|| OrgError::NotFound(format!("No org named '{name}'.")))?;
+            return Ok(Routed { org, prefix, path: rest });
+        }
+        let org = host_label(host).and_then(|label| self.get(label)).or_else(|| self.default_org());
+        org.map(|org| Routed { org, prefix: "", path }).ok_or_else(|| OrgError::NotFound("No default org.".into()))
+    }
+
+    /// The org for a host name (see [`Orgs::route`]).
+    pub fn resolve(&self, host: Option<&str>) -> Option<Arc<Org>> {
+        self.route(host.unwrap_or(""), "/").ok().map(|r| r.org)
+    }
+}
+
+/// The first label of a host name (`contoso` of `contoso.localhost:5555`), if the host is a
+/// name with more than one label; IP addresses and bare names have none.
+fn host_label(host: &str) -> Option<&str> {
+    if host.starts_with('[') {
+        return None;
+    }
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let (label, rest) = name.split_once('.')?;
+    let is_ip = name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    (!is_ip && !label.is_empty() && !rest.is_empty()).then_some(label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_labels() {
+        assert_eq!(host_label("contoso.localhost:5555"), Some("contoso"));
+        assert_eq!(host_label("contoso.crm.dynamics.com"), Some("contoso"));
+        assert_eq!(host_label("localhost:5555"), None);
+        assert_eq!(host_label("127.0.0.1:5555"), None);
+        assert_eq!(host_label("[::1]:5555"), None);
+    }
+
+    #[test]
+    fn org_prefixes() {
+        assert_eq!(split_org_prefix("/org/a1/api/data/v9.2/x"), Some(("/org/a1", "a1", "/api/data/v9.2/x")));
+        assert_eq!(split_org_prefix("/org/a1"), Some(("/org/a1", "a1", "")));
+        assert_eq!(split_org_prefix("/org//x"), None);
+        assert_eq!(split_org_prefix("/api/data/v9.2/"), None);
+    }
+
+    #[test]
+    fn names_are_dns_labels() {
+        assert_eq!(check_name("Test-1").unwrap(), "test-1");
+        for bad in ["", "-a", "a-", "a_b", "a.b", "a/b", &"x".repeat(64)] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
     }
 }

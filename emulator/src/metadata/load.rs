@@ -125,6 +125,9 @@ struct KeyJson {
     schema_name: Option<String>,
     display_name: Option<String>,
     key_attributes: Vec<String>,
+    /// Written by `save.rs` for keys created over the API, so they stay deletable.
+    #[serde(default)]
+    is_custom: bool,
 }
 
 #[derive(Deserialize)]
@@ -242,7 +245,7 @@ fn table(t: TableJson) -> EntityDef {
                 logical_name: k.logical_name,
                 display_name: k.display_name,
                 attributes: k.key_attributes,
-                is_custom: false,
+                is_custom: k.is_custom,
             })
             .collect(),
         one_to_many: t.one_to_many_relationships.into_iter().map(relationship).collect(),

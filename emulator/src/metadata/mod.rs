@@ -9,6 +9,7 @@ pub mod csdl;
 pub mod definitions;
 mod load;
 mod navigation;
+pub mod save;
 
 pub use attribute::{AttributeDef, AttributeType, DateTimeKind, OptionDef};
 pub use load::{attribute_from_json, load_tables, relationship_from_json, table_from_json, MetadataError};

@@ -104,7 +104,8 @@ fn build_request(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, St
     let path = match target.find("://") {
         Some(i) => target[i + 3..].find('/').map_or("/".to_string(), |j| target[i + 3 + j..].to_string()),
         None if target.starts_with('/') => target.clone(),
-        None => format!("/api/data/{}/{target}", ctx.root.trim_end_matches('/').rsplit('/').next().unwrap_or("v9.2")),
+        // The service root's path, `/api/data/v9.2/` or `/org/<name>/api/data/v9.2/`.
+        None => format!("{}{target}", ctx.root.find("://").and_then(|i| ctx.root[i + 3..].find('/').map(|j| &ctx.root[i + 3 + j..])).unwrap_or("/api/data/v9.2/")),
     };
     let uri: http::Uri = encode_target(&path).parse().map_err(|_| Error::new(Code::BadRequest, format!("The request URL '{}' in the batch is not valid.", part.target)))?;
     if uri.path().ends_with("/$batch") {

@@ -12,11 +12,13 @@ mod compare;
 mod files;
 mod index;
 mod record;
+pub mod snapshot;
 mod value;
 
 pub use record::Record;
 pub use compare::{like, SortKey};
 pub use files::{Files, StoredFile, UploadSession};
+pub use snapshot::Snapshot;
 pub use value::{EntityRef, Value};
 
 use std::collections::{BTreeSet, HashMap};

@@ -1,0 +1,91 @@
+//! `/_emulator/orgs`: create, list, inspect, reset and delete isolated orgs.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET /_emulator/orgs` | lists the orgs |
+//! | `POST /_emulator/orgs` `{"name","from"?}` | creates an org from a fixture (default: the default org's) or a snapshot |
+//! | `GET /_emulator/orgs/<name>` | one org |
+//! | `DELETE /_emulator/orgs/<name>` | removes it (not the default org) |
+//! | `POST /_emulator/orgs/<name>/reset` | puts it back to its fixture or starting snapshot |
+//! | `…/orgs/<name>/snapshots…` | see [`super::snapshots`] |
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use serde_json::{json, Value as Json};
+
+use super::{body, origin, reply, snapshots, AdminError, AdminResult};
+use crate::app::App;
+use crate::org::{Org, Orgs, PATH_PREFIX};
+
+/// Routes `/_emulator/orgs/…`.
+pub fn handle(app: &App, req: &Request<Bytes>, rest: &[&str]) -> AdminResult {
+    let orgs = app.orgs();
+    let method = req.method();
+    match rest {
+        [] => match *method {
+            Method::GET => {
+                let value: Vec<Json> = orgs.list().iter().map(|(_, o)| describe(orgs, o, req)).collect();
+                Ok(reply(StatusCode::OK, &json!({ "value": value, "fixtures": orgs.fixture_names() })))
+            }
+            Method::POST => create(orgs, req),
+            _ => Err(AdminError::method_not_allowed(req, &[Method::GET, Method::POST])),
+        },
+        [name] => match *method {
+            Method::GET => Ok(reply(StatusCode::OK, &describe(orgs, &*find(orgs, name)?, req))),
+            Method::DELETE => {
+                orgs.remove(name)?;
+                Ok(crate::wire::response::Reply::empty(StatusCode::NO_CONTENT))
+            }
+            _ => Err(AdminError::method_not_allowed(req, &[Method::GET, Method::DELETE])),
+        },
+        [name, "reset"] => {
+            if method != Method::POST {
+                return Err(AdminError::method_not_allowed(req, &[Method::POST]));
+            }
+            let org = find(orgs, name)?;
+            org.reset();
+            Ok(reply(StatusCode::OK, &describe(orgs, &org, req)))
+        }
+        [name, "snapshots", more @ ..] => snapshots::handle(orgs, &find(orgs, name)?, req, more),
+        _ => Err(AdminError::not_found(format!("No admin endpoint at '{}'.", req.uri().path()))),
+    }
+}
+
+/// An org by name, or 404.
+pub fn find(orgs: &Orgs, name: &str) -> Result<std::sync::Arc<Org>, AdminError> {
+    orgs.get(name).ok_or_else(|| AdminError::not_found(format!("No org named '{name}'.")))
+}
+
+/// `POST /_emulator/orgs {"name": "t1", "from": "default" | "<snapshot>" | "<org>/<snapshot>"}`.
+fn create(orgs: &Orgs, req: &Request<Bytes>) -> AdminResult {
+    let body = body(req)?;
+    let name = body.get("name").and_then(Json::as_str).ok_or_else(|| AdminError::bad_request("The body must name the org: {\"name\": \"…\"}."))?;
+    let from = match body.get("from") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(AdminError::bad_request("'from' must be a fixture or snapshot name.")),
+    };
+    let org = orgs.create(name, from)?;
+    let description = describe(orgs, &org, req);
+    Ok(reply(StatusCode::CREATED, &description).header("location", format!("{}/_emulator/orgs/{}", origin(req), org.settings.name)))
+}
+
+/// What the admin API says about an org: its name, where to reach it (by path prefix and by
+/// host name), what it was made from, and its size.
+pub fn describe(orgs: &Orgs, org: &Org, req: &Request<Bytes>) -> Json {
+    let name = &org.settings.name;
+    let origin = origin(req);
+    let (scheme, authority) = origin.split_once("://").unwrap_or(("http", &origin));
+    let port = authority.rsplit_once(':').map(|(_, p)| format!(":{p}")).filter(|p| p[1..].bytes().all(|b| b.is_ascii_digit())).unwrap_or_default();
+    let is_default = name.eq_ignore_ascii_case(orgs.default_name());
+    let snapshots: Vec<String> = org.saved_snapshots().keys().cloned().collect();
+    json!({
+        "name": name,
+        "default": is_default,
+        "fixture": org.fixture.settings.name,
+        "url": format!("{origin}{PATH_PREFIX}{name}/api/data/v9.2/"),
+        "hostUrl": format!("{scheme}://{name}.localhost{port}/api/data/v9.2/"),
+        "rows": org.store.read().row_count(),
+        "snapshots": snapshots,
+    })
+}
