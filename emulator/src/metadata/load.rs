@@ -84,6 +84,10 @@ struct AttributeJson {
     max_height: Option<u32>,
     max_width: Option<u32>,
     option_set: Option<OptionSetJson>,
+    /// The global choice a Picklist or MultiSelectPicklist column uses (its options are in `OptionSet`).
+    global_option_set_name: Option<String>,
+    #[serde(rename = "MaxSizeInKB")]
+    max_size_in_kb: Option<u32>,
     #[serde(default)]
     targets: Vec<String>,
     default_value: Option<serde_json::Value>,
@@ -351,5 +355,7 @@ fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
             .unwrap_or_default(),
         targets: a.targets,
         default_value: a.default_value,
+        global_option_set: a.global_option_set_name,
+        max_size_kb: a.max_size_in_kb,
     }
 }

@@ -15,7 +15,7 @@ mod value;
 
 pub use record::Record;
 pub use compare::{like, SortKey};
-pub use value::{EntityRef, Value};
+pub use value::{choices_text, EntityRef, Value};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard};

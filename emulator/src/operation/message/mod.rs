@@ -13,8 +13,10 @@ mod bulk;
 mod bulk_delete;
 mod initialize_from;
 pub mod jobs;
+mod option_values;
 mod query_expression;
 mod retrieve_current_organization;
+mod retrieve_metadata_changes;
 mod retrieve_total_record_count;
 pub mod types;
 mod who_am_i;
@@ -94,12 +96,16 @@ pub static MESSAGES: &[&Message] = &[
     &bulk::UPSERT_MULTIPLE,
     &bulk::DELETE_MULTIPLE,
     &bulk_delete::MESSAGE,
+    &retrieve_metadata_changes::MESSAGE,
+    &option_values::INSERT,
+    &option_values::UPDATE,
+    &option_values::DELETE,
+    &option_values::ORDER,
 ];
 
 /// Well-known Dataverse messages the emulator doesn't implement yet: a clear 501 instead
 /// of "Resource not found", so a client fails fast and says why.
 const UNEMULATED: &[&str] = &[
-    "RetrieveMetadataChanges",
     "ExecuteFetch",
     "Merge",
     "GrantAccess",
