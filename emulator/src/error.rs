@@ -103,6 +103,9 @@ error_codes! {
     CannotDeletePrimaryUIAttribute => BAD_REQUEST, "0x80047002";
     /// A schema name without a publisher prefix (`new_`, `cr123_`).
     ExportKeyAttributeInvalidPrefix => BAD_REQUEST, "0x800608ad";
+    /// A `RetrieveMetadataChanges` `ClientVersionStamp` the service can't answer from
+    /// (ErrorCodes.ExpiredVersionStamp): the client must do a full sync.
+    ExpiredVersionStamp => BAD_REQUEST, "0x80044352";
     /// A valid token whose app or user has no system user in the org.
     UserNotInOrg => FORBIDDEN, "0x80072560";
     /// A bug in the emulator. Never expected; logged loudly.

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { xml2json } from "odata-csdl";
 import { useTarget } from "../lib/harness.mjs";
 import { GUID, unique } from "../lib/helpers.mjs";
 
@@ -153,6 +154,61 @@ describe("dynamics-web-api 2.5.0: metadata", { timeout: 30_000 }, () => {
     assert.ok(xml.includes('EntityType Name="account"'));
     assert.ok(xml.includes('<EntitySet Name="accounts" EntityType="Microsoft.Dynamics.CRM.account"'));
   });
+
+  it("the CSDL is read by an independent OData consumer (OASIS odata-csdl, strict) and every type it names resolves", async () => {
+    const csdl = xml2json(await suite.dwa.retrieveCsdlMetadata(), { strict: true });
+    assert.equal(csdl.$Version, "4.0");
+    const schema = csdl["Microsoft.Dynamics.CRM"];
+    assert.equal(schema.$Alias, "mscrm");
+    /** A qualified name (`mscrm.x`, `Microsoft.Dynamics.CRM.x`, `Collection(…)`) → the schema element, or `Edm`. */
+    const resolve = (qualified) => {
+      const name = qualified.replace(/^Collection\((.*)\)$/, "$1");
+      if (name.startsWith("Edm.")) return "Edm";
+      const local = name.replace(/^(mscrm|Microsoft\.Dynamics\.CRM)\./, "");
+      return local === name ? undefined : schema[local];
+    };
+    const unresolved = [];
+    const check = (where, type) => { if (type && !resolve(type)) unresolved.push(`${where}: ${type}`); };
+    const kinds = { EntityType: 0, ComplexType: 0, EnumType: 0, Function: 0, Action: 0 };
+    for (const [name, element] of Object.entries(schema)) {
+      if (name.startsWith("$")) continue;
+      for (const item of Array.isArray(element) ? element : [element]) {
+        kinds[item.$Kind] = (kinds[item.$Kind] ?? 0) + 1;
+        if (item.$Kind === "EntityType" || item.$Kind === "ComplexType") {
+          check(`${name} base`, item.$BaseType);
+          for (const [member, def] of Object.entries(item)) {
+            if (!member.startsWith("$")) check(`${name}/${member}`, def.$Type);
+          }
+        }
+        if (item.$Kind === "Function" || item.$Kind === "Action") {
+          for (const p of item.$Parameter ?? []) check(`${name}(${p.$Name})`, p.$Type);
+          check(`${name} returns`, item.$ReturnType?.$Type);
+        }
+      }
+    }
+    assert.deepEqual(unresolved, []);
+    for (const kind of Object.keys(kinds)) assert.ok(kinds[kind] > 0, `the schema declares some ${kind}: ${JSON.stringify(kinds)}`);
+
+    const account = schema.account;
+    assert.equal(account.$Kind, "EntityType");
+    assert.deepEqual(account.$Key, ["accountid"]);
+    assert.equal(account.primarycontactid.$Kind, "NavigationProperty");
+    assert.equal(resolve(account.primarycontactid.$Type), schema.contact);
+    assert.equal(account.contact_customer_accounts.$Collection, true);
+    assert.equal(resolve(account.contact_customer_accounts.$Type), schema.contact);
+    assert.equal(schema.contact.parentcustomerid_account.$Partner, "contact_customer_accounts");
+
+    const [containerNamespace, containerName] = [csdl.$EntityContainer.replace(/\.[^.]+$/, ""), csdl.$EntityContainer.replace(/^.*\./, "")];
+    assert.equal(containerNamespace, "Microsoft.Dynamics.CRM");
+    const container = schema[containerName];
+    assert.equal(container.$Kind, "EntityContainer");
+    for (const [set, def] of Object.entries(container)) {
+      if (set.startsWith("$") || !def.$Collection) continue;
+      assert.equal(resolve(def.$Type)?.$Kind, "EntityType", `${set}: ${def.$Type}`);
+    }
+    assert.equal(resolve(container.accounts.$Type), account);
+    assert.equal(container.contacts.$NavigationPropertyBinding.parentcustomerid_account, "accounts");
+  });
 });
 
 /** An English `Label` as clients send it. */
@@ -246,5 +302,50 @@ describe("dynamics-web-api 2.5.0: metadata writes", { timeout: 60_000 }, () => {
     }
     const gone = await suite.dwa.retrieveEntities({ select: ["LogicalName"], filter: `LogicalName eq '${logical}'` });
     assert.deepEqual(gone.value, []);
+  });
+
+  it("createGlobalOptionSet, retrieveGlobalOptionSet(s), updateGlobalOptionSet, InsertOptionValue, deleteGlobalOptionSet", async () => {
+    const name = `conf_colors${unique("c").split("-")[1]}`.toLowerCase();
+    const options = [["Red", 727000000], ["Green", 727000001]].map(([text, Value]) => ({ Value, Label: label(text) }));
+    const id = await suite.dwa.createGlobalOptionSet({
+      data: {
+        "@odata.type": "Microsoft.Dynamics.CRM.OptionSetMetadata",
+        Name: name, OptionSetType: "Picklist", IsGlobal: true,
+        DisplayName: label("Conformance colors"), Description: label("Created by the dynamics-web-api conformance suite"),
+        Options: options,
+      },
+    });
+    assert.match(id, GUID);
+    try {
+      const one = await suite.dwa.retrieveGlobalOptionSet({ key: `Name='${name}'`, castType: "Microsoft.Dynamics.CRM.OptionSetMetadata", select: ["Name", "Options"] });
+      assert.equal(one.Name, name);
+      assert.equal(one.MetadataId, id);
+      assert.deepEqual(one.Options.map((o) => o.Value), [727000000, 727000001]);
+      assertLabel(one.Options[1].Label, "Green");
+      assert.ok(one.oDataContext.includes("$metadata#GlobalOptionSetDefinitions"), one.oDataContext);
+
+      const all = await suite.dwa.retrieveGlobalOptionSets({ select: ["Name"] });
+      const listed = all.value.find((o) => o.Name === name);
+      assert.equal(listed?.["@odata.type"], "#Microsoft.Dynamics.CRM.OptionSetMetadata");
+
+      const full = await suite.dwa.retrieveGlobalOptionSet({ key: id });
+      assert.equal(full.IsGlobal, true);
+      full.DisplayName = label("Conformance paint colors");
+      assert.equal(await suite.dwa.updateGlobalOptionSet({ data: full, mergeLabels: true }), true);
+      const renamed = await suite.dwa.retrieveGlobalOptionSet({ key: id, select: ["DisplayName"] });
+      assertLabel(renamed.DisplayName, "Conformance paint colors");
+
+      const inserted = await suite.dwa.callAction({ actionName: "InsertOptionValue", action: { OptionSetName: name, Label: label("Blue") } });
+      assert.equal(typeof inserted.NewOptionValue, "number");
+      const after = await suite.dwa.retrieveGlobalOptionSet({ key: id, select: ["Options"] });
+      assert.deepEqual(after.Options.map((o) => o.Value), [727000000, 727000001, inserted.NewOptionValue]);
+    } finally {
+      assert.equal(await suite.dwa.deleteGlobalOptionSet({ key: `Name='${name}'` }), true);
+    }
+    await assert.rejects(suite.dwa.retrieveGlobalOptionSet({ key: id }), (error) => {
+      assert.equal(error.status, 404);
+      assert.equal(error.code, DOES_NOT_EXIST);
+      return true;
+    });
   });
 });

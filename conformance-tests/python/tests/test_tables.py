@@ -14,7 +14,7 @@ from PowerPlatform.Dataverse.core.errors import HttpError
 
 from support import GUID, Created, unique
 
-#: Expected failure for file columns: creating a FileAttributeMetadata column answers 501.
+
 def test_tables_get(client: DataverseClient):
     info = client.tables.get("Account")  # the SDK lowercases table names
     assert info is not None
@@ -110,7 +110,6 @@ def test_query_metadata_helpers(client: DataverseClient, created: Created):
     assert value == f"/accounts({account_id})"
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason="RetrieveMetadataChanges (typed column metadata) not emulated yet: 501")
 def test_typed_columns_use_retrieve_metadata_changes(client: DataverseClient):
     typed = client.tables.list_columns("account", typed=True)
     assert "name" in {c["LogicalName"] for c in typed}

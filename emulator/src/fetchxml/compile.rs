@@ -447,6 +447,7 @@ fn rebase(p: Predicate, link: usize) -> Result<Predicate> {
         Predicate::Compare { left, op, right } => Predicate::Compare { left: operand(left), op, right: operand(right) },
         Predicate::Like { column, pattern } => Predicate::Like { column: col(column), pattern },
         Predicate::In { column, values } => Predicate::In { column: col(column), values },
+        Predicate::ContainValues { column, values } => Predicate::ContainValues { column: col(column), values },
         Predicate::Exists { entity, from, from_is_id, to, predicate, mode } => Predicate::Exists { entity, from, from_is_id, to: col(to), predicate, mode },
         Predicate::Const(b) => Predicate::Const(b),
         Predicate::Lambda { .. } | Predicate::IdIn(_) | Predicate::Hierarchy { .. } => {

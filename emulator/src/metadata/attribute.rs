@@ -23,6 +23,9 @@ pub enum AttributeType {
     DateTime,
     /// Choice.
     Picklist,
+    /// Choices: several options of one option set (`MultiSelectPicklistType`), sent and
+    /// returned as comma-separated values (`"727000000,727000002"`).
+    MultiSelectPicklist,
     /// Status (statecode).
     State,
     /// Status reason (statuscode).
@@ -64,6 +67,7 @@ impl AttributeType {
             "Boolean" => Self::Boolean,
             "DateTime" => Self::DateTime,
             "Picklist" => Self::Picklist,
+            "MultiSelectPicklist" => Self::MultiSelectPicklist,
             "State" => Self::State,
             "Status" => Self::Status,
             "Lookup" => Self::Lookup,
@@ -92,7 +96,7 @@ impl AttributeType {
     /// The Edm type name used in messages and `$metadata`.
     pub fn edm_type(self) -> &'static str {
         match self {
-            Self::String | Self::Memo | Self::EntityName | Self::Virtual => "Edm.String",
+            Self::String | Self::Memo | Self::EntityName | Self::MultiSelectPicklist | Self::Virtual => "Edm.String",
             Self::Integer | Self::Picklist | Self::State | Self::Status => "Edm.Int32",
             Self::BigInt => "Edm.Int64",
             Self::Decimal | Self::Money => "Edm.Decimal",
@@ -161,8 +165,11 @@ pub struct AttributeDef {
     pub precision: Option<u32>,
     /// DateTime behaviour.
     pub date_kind: Option<DateTimeKind>,
-    /// Choice options (Boolean columns list 1 then 0).
+    /// Choice options (Boolean columns list 1 then 0). A column over a global choice keeps
+    /// a copy of the global set's options, refreshed whenever the set changes.
     pub options: Vec<OptionDef>,
+    /// The global choice (`GlobalOptionSetDefinitions(Name=…)`) the column's options come from.
+    pub global_option_set: Option<String>,
     /// Lookup target tables.
     pub targets: Vec<String>,
     /// Default value from metadata (Boolean and Picklist columns).

@@ -90,6 +90,8 @@ struct AttributeJson {
     /// The column this one supports (`new_document_name` → `new_document`).
     attribute_of: Option<String>,
     option_set: Option<OptionSetJson>,
+    /// The global choice a Picklist or MultiSelectPicklist column uses (its options are in `OptionSet`).
+    global_option_set_name: Option<String>,
     #[serde(default)]
     targets: Vec<String>,
     default_value: Option<serde_json::Value>,
@@ -362,5 +364,6 @@ fn attribute(a: AttributeJson, lookups: &HashSet<String>) -> AttributeDef {
             .unwrap_or_default(),
         targets: a.targets,
         default_value: a.default_value,
+        global_option_set: a.global_option_set_name,
     }
 }

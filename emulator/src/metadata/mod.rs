@@ -10,10 +10,12 @@ pub mod definitions;
 mod load;
 mod navigation;
 pub mod save;
+mod option_set;
 
 pub use attribute::{AttributeDef, AttributeType, DateTimeKind, OptionDef};
 pub use load::{attribute_from_json, load_tables, relationship_from_json, table_from_json, MetadataError};
 pub use navigation::{Navigation, SingleValued};
+pub use option_set::OptionSetDef;
 
 /// `FileAttributeMetadata.MaxSizeInKB` when a column doesn't say (32 MB, Dataverse's default).
 pub const DEFAULT_FILE_MAX_KB: u32 = 32_768;
@@ -21,7 +23,7 @@ pub const DEFAULT_FILE_MAX_KB: u32 = 32_768;
 /// `ImageAttributeMetadata.MaxSizeInKB` when a column doesn't say (10 MB, Dataverse's default).
 pub const DEFAULT_IMAGE_MAX_KB: u32 = 10_240;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// A table (entity) definition.
@@ -177,6 +179,8 @@ impl EntityDef {
 pub struct Metadata {
     entities: HashMap<String, Arc<EntityDef>>,
     by_set: HashMap<String, String>,
+    /// Global choices by lower-cased name (sorted, so listings are stable).
+    option_sets: BTreeMap<String, Arc<OptionSetDef>>,
     /// Bumped by every schema change ([`Metadata::touch`]), so caches derived from the
     /// schema can tell that they are stale even when the catalog was changed in place.
     generation: u64,
@@ -252,6 +256,49 @@ impl Metadata {
     /// must [`EntityDef::reindex`] after changing its columns, and [`Metadata::touch`].
     pub fn entity_mut(&mut self, logical_name: &str) -> Option<&mut EntityDef> {
         self.entities.get_mut(logical_name).map(Arc::make_mut)
+    }
+
+    /// A global choice by name (names are case-insensitive).
+    pub fn option_set(&self, name: &str) -> Option<&Arc<OptionSetDef>> {
+        self.option_sets.get(&name.to_lowercase())
+    }
+
+    /// All global choices, by name.
+    pub fn option_sets(&self) -> impl Iterator<Item = &Arc<OptionSetDef>> {
+        self.option_sets.values()
+    }
+
+    /// Adds a global choice, or replaces the one with the same name, and copies its options
+    /// into every column that uses it (the store validates values against the column).
+    pub fn put_option_set(&mut self, set: OptionSetDef) {
+        let key = set.name.to_lowercase();
+        let users: Vec<(String, String)> = self.option_set_users(&set.name);
+        for (table, column) in users {
+            if let Some(e) = self.entity_mut(&table) {
+                if let Some(a) = e.attributes.iter_mut().find(|a| a.logical_name == column) {
+                    a.options = set.options.clone();
+                }
+            }
+        }
+        self.option_sets.insert(key, Arc::new(set));
+    }
+
+    /// Removes a global choice, returning it.
+    pub fn remove_option_set(&mut self, name: &str) -> Option<Arc<OptionSetDef>> {
+        self.option_sets.remove(&name.to_lowercase())
+    }
+
+    /// The `(table, column)` pairs whose options come from the global choice `name`.
+    pub fn option_set_users(&self, name: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for e in self.entities_sorted() {
+            for a in &e.attributes {
+                if a.global_option_set.as_deref().is_some_and(|g| g.eq_ignore_ascii_case(name)) {
+                    out.push((e.logical_name.clone(), a.logical_name.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// The schema's generation: changes whenever the schema does.

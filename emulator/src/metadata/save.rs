@@ -37,6 +37,7 @@ fn type_name(kind: AttributeType) -> &'static str {
         T::ManagedProperty => "ManagedProperty",
         T::Virtual => "Virtual",
         T::File => "File",
+        T::MultiSelectPicklist => "MultiSelectPicklist",
     }
 }
 

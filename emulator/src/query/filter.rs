@@ -80,6 +80,8 @@ fn typed_literal_for(attr: &AttributeDef, literal: &Literal, op: CmpOp) -> Resul
     Ok(match (attr.kind, literal) {
         (_, Literal::Null) => Value::Null,
         (T::String | T::Memo | T::EntityName | T::Virtual, Literal::String(s)) => Value::String(s.clone()),
+        // `choices eq '1,2'` compares the whole selection, in its stored text form.
+        (T::MultiSelectPicklist, Literal::String(s)) => Value::Choices(crate::wire::input::parse_choices(s).ok_or_else(mismatch)?),
         (T::Integer | T::Picklist | T::State | T::Status | T::BigInt | T::Decimal | T::Money | T::Double, Literal::Integer(i)) => {
             Value::Decimal(rust_decimal::Decimal::from(*i))
         }

@@ -193,10 +193,11 @@ pub fn resolve<'m>(scope: &Scope<'m>, entity: &'m EntityDef, name: &str, args: &
             }
         }
         "ContainValues" | "DoesNotContainValues" => {
-            return Err(bad(format!(
-                "The function '{name}' applies to multi-select choice columns; '{}' is not one.",
-                c.attr.logical_name
-            )))
+            if c.attr.kind != crate::metadata::AttributeType::MultiSelectPicklist {
+                return Err(bad(format!("The function '{name}' applies to multi-select choice columns; '{}' is not one.", c.attr.logical_name)));
+            }
+            let contains = Predicate::ContainValues { column: c.reference.clone(), values: choice_values(&p, name)? };
+            if name == "ContainValues" { contains } else { Predicate::Not(Box::new(contains)) }
         }
         other => return Err(bad(format!("An unknown function with name 'Microsoft.Dynamics.CRM.{other}' was found."))),
     })
@@ -207,6 +208,26 @@ fn text_or_literal(c: &Column<'_>, l: &Literal) -> Literal {
         Literal::String(s) => text_literal(c.attr, s),
         other => other.clone(),
     }
+}
+
+/// The option values of `ContainValues(PropertyName='x',PropertyValues=['1','2'])`: JSON
+/// numbers or strings holding numbers.
+fn choice_values(p: &Params<'_>, name: &str) -> Result<Vec<i32>> {
+    let json = match p.require("PropertyValues")? {
+        Literal::Json(text) => text.clone(),
+        _ => return Err(bad("PropertyValues must be a JSON array.")),
+    };
+    let parsed: serde_json::Value = serde_json::from_str(&json)
+        .or_else(|_| serde_json::from_str(&json.replace('\'', "\"")))
+        .map_err(|e| bad(format!("Invalid JSON. {e}")))?;
+    let items = parsed.as_array().ok_or_else(|| bad("Invalid JSON. PropertyValues must be an array."))?;
+    items
+        .iter()
+        .map(|v| {
+            let n = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+            n.and_then(|n| i32::try_from(n).ok()).ok_or_else(|| bad(format!("The function '{name}' takes option values; '{v}' is not one.")))
+        })
+        .collect()
 }
 
 /// `PropertyValues=["a","b"]`, typed for the column.

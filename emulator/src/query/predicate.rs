@@ -213,6 +213,15 @@ pub enum Predicate {
         /// Whether the anchor itself matches.
         or_equal: bool,
     },
+    /// A multi-select choice column holds at least one of `values` (`ContainValues`,
+    /// FetchXML `contain-values`). A column with no selection holds none, so the negation
+    /// (`DoesNotContainValues`) matches it.
+    ContainValues {
+        /// The multi-select column.
+        column: ColumnRef,
+        /// The option values looked for.
+        values: Vec<i32>,
+    },
 }
 
 /// The deepest parent chain walked before a hierarchy is taken as cyclic.
@@ -247,7 +256,7 @@ impl Predicate {
             Predicate::And(ps) | Predicate::Or(ps) => ps.iter().any(Predicate::reads_links),
             Predicate::Not(p) => p.reads_links(),
             Predicate::Compare { left, right, .. } => linked(left) || linked(right),
-            Predicate::Like { column, .. } | Predicate::In { column, .. } => column.link.is_some(),
+            Predicate::Like { column, .. } | Predicate::In { column, .. } | Predicate::ContainValues { column, .. } => column.link.is_some(),
             Predicate::Exists { to, .. } => to.link.is_some(),
             Predicate::Const(_) | Predicate::Lambda { .. } | Predicate::IdIn(_) | Predicate::Hierarchy { .. } => false,
         }
@@ -323,6 +332,10 @@ impl Predicate {
                 })
             }
             Predicate::IdIn(ids) => Some(ids.contains(&record.id)),
+            Predicate::ContainValues { column, values } => Some(match column.read_joined(state, record, links) {
+                Value::Choices(cs) => cs.iter().any(|c| values.contains(c)),
+                _ => false,
+            }),
             Predicate::Exists { entity: linked, from, from_is_id, to, predicate, mode } => {
                 let key = to.read_joined(state, record, links);
                 let rows = linked_rows(state, linked, from, *from_is_id, key);

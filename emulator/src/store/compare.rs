@@ -43,6 +43,7 @@ impl SortKey {
             Value::Date(d) => SortKey::Time(i64::from(d.to_julian_day()) * 86_400 - 210_866_803_200),
             Value::Guid(g) => SortKey::Guid(*g),
             Value::Lookup(r) => SortKey::Guid(r.id),
+            Value::Choices(cs) => SortKey::Text(super::value::choices_text(cs)),
         }
     }
 

@@ -19,7 +19,7 @@ pub use record::Record;
 pub use compare::{like, SortKey};
 pub use files::{Files, StoredFile, UploadSession};
 pub use snapshot::Snapshot;
-pub use value::{EntityRef, Value};
+pub use value::{choices_text, EntityRef, Value};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard};

@@ -178,6 +178,7 @@ pub fn value_to_json(v: &Value) -> Json {
         Value::Date(d) => json!({ "Date": d.to_string() }),
         Value::Guid(g) => json!({ "Guid": g }),
         Value::Choice(c) => json!({ "Choice": c }),
+        Value::Choices(cs) => json!({ "Choices": cs }),
         Value::Lookup(r) => json!({ "Lookup": { "table": r.logical_name, "id": r.id } }),
     }
 }
@@ -199,6 +200,9 @@ pub fn value_from_json(v: &Json) -> Result<Value, String> {
         "Int" => Value::Int(i32::try_from(int()?).map_err(|_| bad())?),
         "BigInt" => Value::BigInt(int()?),
         "Choice" => Value::Choice(i32::try_from(int()?).map_err(|_| bad())?),
+        "Choices" => Value::Choices(
+            inner.as_array().ok_or_else(bad)?.iter().map(|c| c.as_i64().and_then(|c| i32::try_from(c).ok()).ok_or_else(bad)).collect::<Result<_, _>>()?,
+        ),
         "Decimal" => Value::Decimal(text()?.parse::<Decimal>().map_err(|_| bad())?),
         "Money" => Value::Money(text()?.parse::<Decimal>().map_err(|_| bad())?),
         "Double" => Value::Double(inner.as_f64().ok_or_else(bad)?),
@@ -236,6 +240,7 @@ mod tests {
             Value::Date(time::macros::date!(2026 - 02 - 28)),
             Value::Guid(Uuid::from_u128(7)),
             Value::Choice(100_000_001),
+            Value::Choices(vec![1, 3]),
             Value::Lookup(EntityRef { logical_name: "account".into(), id: Uuid::from_u128(9) }),
         ];
         for v in values {

@@ -41,8 +41,15 @@ pub enum Value {
     Guid(Uuid),
     /// Picklist, State or Status option value.
     Choice(i32),
+    /// MultiSelectPicklist option values, in the order they were given, each once.
+    Choices(Vec<i32>),
     /// Lookup, Customer or Owner.
     Lookup(EntityRef),
+}
+
+/// The wire form of multi-select choices: `727000000,727000002`.
+pub fn choices_text(values: &[i32]) -> String {
+    values.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
 }
 
 impl Value {
@@ -66,6 +73,7 @@ impl Value {
             Value::Date(d) => d.to_string(),
             Value::Guid(g) => g.to_string(),
             Value::Choice(c) => c.to_string(),
+            Value::Choices(cs) => choices_text(cs),
             Value::Lookup(r) => r.id.to_string(),
         })
     }

@@ -62,6 +62,7 @@ pub fn date(d: Date) -> String {
 pub fn formatted(attr: &AttributeDef, value: &Value, currency_symbol: &str) -> Option<String> {
     Some(match value {
         Value::Choice(v) => attr.option(*v)?.label.clone(),
+        Value::Choices(vs) => vs.iter().map(|v| attr.option(*v).map_or_else(|| v.to_string(), |o| o.label.clone())).collect::<Vec<_>>().join("; "),
         Value::Boolean(b) => {
             let wanted = i32::from(*b);
             attr.option(wanted).map(|o| o.label.clone()).unwrap_or_else(|| if *b { "Yes".into() } else { "No".into() })

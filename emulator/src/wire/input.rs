@@ -211,6 +211,7 @@ pub fn decode_value(attr: &AttributeDef, json: &Json) -> std::result::Result<Val
         AttributeType::Picklist | AttributeType::State | AttributeType::Status => {
             Value::Choice(json.as_i64().and_then(|i| i32::try_from(i).ok()).ok_or_else(bad)?)
         }
+        AttributeType::MultiSelectPicklist => Value::Choices(parse_choices(json.as_str().ok_or_else(bad)?).ok_or_else(bad)?),
         AttributeType::BigInt => Value::BigInt(json.as_i64().ok_or_else(bad)?),
         AttributeType::Decimal | AttributeType::Money => {
             let Json::Number(n) = json else { return Err(bad()) };
@@ -251,6 +252,19 @@ pub fn decode_value(attr: &AttributeDef, json: &Json) -> std::result::Result<Val
             return Err(format!("Microsoft.OData.ODataException: The property '{}' cannot be set.", attr.logical_name))
         }
     })
+}
+
+/// Multi-select choices as sent: `"727000000,727000002"` (spaces allowed around values;
+/// a repeated value counts once; `""` is no selection).
+pub fn parse_choices(text: &str) -> Option<Vec<i32>> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let v: i32 = part.parse().ok()?;
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Some(out)
 }
 
 /// `2024-05-01`

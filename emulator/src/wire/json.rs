@@ -34,6 +34,7 @@ pub fn value_json(attr: &AttributeDef, value: &Value) -> Json {
         Value::Null => Json::Null,
         Value::String(s) => Json::String(s.clone()),
         Value::Int(i) | Value::Choice(i) => Json::from(*i),
+        Value::Choices(cs) => Json::String(crate::store::choices_text(cs)),
         Value::BigInt(i) => Json::from(*i),
         Value::Decimal(d) => decimal_number(*d),
         Value::Money(m) => {

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value as Json};
 use uuid::Uuid;
 
 use super::{into_map, label, managed, metadata_id};
-use crate::metadata::{AttributeDef, AttributeType, EntityDef};
+use crate::metadata::{AttributeDef, AttributeType, EntityDef, OptionSetDef};
 
 /// The derived `AttributeMetadata` types the emulator reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,12 +52,14 @@ pub enum AttributeClass {
     File,
     /// `ManagedPropertyAttributeMetadata`
     ManagedProperty,
+    /// `MultiSelectPicklistAttributeMetadata`
+    MultiSelectPicklist,
 }
 
 /// Every class, for name lookups.
-const ALL: [AttributeClass; 19] = {
+const ALL: [AttributeClass; 20] = {
     use AttributeClass::*;
-    [Base, String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, State, Status, Lookup, UniqueIdentifier, EntityName, Image, File, ManagedProperty]
+    [Base, String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, State, Status, Lookup, UniqueIdentifier, EntityName, Image, File, ManagedProperty, MultiSelectPicklist]
 };
 
 impl AttributeClass {
@@ -83,6 +85,7 @@ impl AttributeClass {
             T::Image => Self::Image,
             T::File => Self::File,
             T::ManagedProperty => Self::ManagedProperty,
+            T::MultiSelectPicklist => Self::MultiSelectPicklist,
             T::Virtual => Self::Base,
         }
     }
@@ -109,6 +112,7 @@ impl AttributeClass {
             Self::Image => "ImageAttributeMetadata",
             Self::File => "FileAttributeMetadata",
             Self::ManagedProperty => "ManagedPropertyAttributeMetadata",
+            Self::MultiSelectPicklist => "MultiSelectPicklistAttributeMetadata",
         }
     }
 
@@ -135,7 +139,7 @@ impl AttributeClass {
             Self::Money => &["MaxValue", "MinValue", "Precision", "PrecisionSource", "ImeMode", "IsBaseCurrency", "CalculationOf"],
             Self::Boolean => &["DefaultValue"],
             Self::DateTime => &["Format", "DateTimeBehavior", "CanChangeDateTimeBehavior", "ImeMode", "MinSupportedValue", "MaxSupportedValue"],
-            Self::Picklist => &["DefaultFormValue", "ParentPicklistLogicalName", "ChildPicklistLogicalNames"],
+            Self::Picklist | Self::MultiSelectPicklist => &["DefaultFormValue", "ParentPicklistLogicalName", "ChildPicklistLogicalNames"],
             Self::State | Self::Status => &["DefaultFormValue"],
             Self::Lookup => &["Targets", "Format"],
             Self::Image => &["IsPrimaryImage", "MaxHeight", "MaxWidth", "MaxSizeInKB", "CanStoreFullImage"],
@@ -146,7 +150,7 @@ impl AttributeClass {
     /// The navigation properties of this class: the option sets of choice and yes/no columns.
     pub fn navigations(self) -> &'static [&'static str] {
         match self {
-            Self::Picklist | Self::State | Self::Status | Self::Boolean => &["OptionSet", "GlobalOptionSet"],
+            Self::Picklist | Self::MultiSelectPicklist | Self::State | Self::Status | Self::Boolean => &["OptionSet", "GlobalOptionSet"],
             _ => &[],
         }
     }
@@ -165,13 +169,28 @@ pub const ATTRIBUTE_PROPERTIES: &[&str] = &[
     "SchemaName", "SourceType", "AutoNumberFormat",
 ];
 
+/// Every property any column type has: the common ones, then each class's (each once).
+/// What `RetrieveMetadataChanges` accepts in an `AttributeQuery`'s `PropertyNames`.
+pub fn all_attribute_properties() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = ATTRIBUTE_PROPERTIES.to_vec();
+    for class in ALL {
+        for p in class.properties().iter().chain(class.navigations()) {
+            if !out.contains(p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// The MetadataId of a column.
 pub fn attribute_id(e: &EntityDef, a: &AttributeDef) -> Uuid {
     metadata_id("attribute", &format!("{}.{}", e.logical_name, a.logical_name))
 }
 
-/// `AttributeType` and `AttributeTypeName` as metadata spells them. Image columns are
-/// `Virtual` columns of `ImageType`, as in a real org.
+/// `AttributeType` and `AttributeTypeName` as metadata spells them. Image, file and
+/// multi-select choice columns are `Virtual` columns of `ImageType`, `FileType` and
+/// `MultiSelectPicklistType`, as in a real org.
 fn type_code(kind: AttributeType) -> (&'static str, &'static str) {
     use AttributeType as T;
     match kind {
@@ -194,6 +213,7 @@ fn type_code(kind: AttributeType) -> (&'static str, &'static str) {
         T::PartyList => ("PartyList", "PartyListType"),
         T::EntityName => ("EntityName", "EntityNameType"),
         T::Image => ("Virtual", "ImageType"),
+        T::MultiSelectPicklist => ("Virtual", "MultiSelectPicklistType"),
         T::File => ("Virtual", "FileType"),
         T::ManagedProperty => ("ManagedProperty", "ManagedPropertyType"),
         T::Virtual => ("Virtual", "VirtualType"),
@@ -286,7 +306,7 @@ fn specific(class: AttributeClass, a: &AttributeDef) -> Map<String, Json> {
             "CanChangeDateTimeBehavior": managed(false, false, "canchangedatetimebehavior"),
             "ImeMode": ime, "MinSupportedValue": "1753-01-01T00:00:00Z", "MaxSupportedValue": "9999-12-30T23:59:59Z",
         }),
-        AttributeClass::Picklist => json!({
+        AttributeClass::Picklist | AttributeClass::MultiSelectPicklist => json!({
             "DefaultFormValue": a.default_value.clone().unwrap_or(json!(-1)),
             "ParentPicklistLogicalName": null, "ChildPicklistLogicalNames": [],
         }),
@@ -340,7 +360,8 @@ pub const OPTION_SET_PROPERTIES: &[&str] = &[
 ];
 
 /// The column's local option set (`OptionSetMetadata`, or `BooleanOptionSetMetadata` with
-/// `TrueOption`/`FalseOption`), or `None` for columns without one.
+/// `TrueOption`/`FalseOption`), or `None` for columns without one. Columns over a global
+/// choice answer with the global set ([`global_option_set`]), which the caller looks up.
 pub fn option_set(e: &EntityDef, a: &AttributeDef) -> Option<Map<String, Json>> {
     let class = AttributeClass::of(a.kind);
     if class.navigations().is_empty() {
@@ -366,14 +387,37 @@ pub fn option_set(e: &EntityDef, a: &AttributeDef) -> Option<Map<String, Json>> 
         }
     };
     out.append(&mut into_map(json!({
-        "MetadataId": metadata_id("optionset", &name), "HasChanged": null, "IsCustomOptionSet": false,
-        "IsGlobal": false, "IsManaged": true, "Name": name, "ExternalTypeName": null,
+        "MetadataId": metadata_id("optionset", &name), "HasChanged": null, "IsCustomOptionSet": a.is_custom,
+        "IsGlobal": false, "IsManaged": !(e.is_custom || a.is_custom), "Name": name, "ExternalTypeName": null,
         "OptionSetType": option_set_type, "IntroducedVersion": "5.0.0.0",
         "Description": label(None, &format!("{seed}/Description")),
         "DisplayName": label(a.display_name.as_deref(), &format!("{seed}/DisplayName")),
         "IsCustomizable": managed(true, false, "iscustomizable"), "ParentOptionSetName": null,
     })));
     Some(out)
+}
+
+/// The MetadataId of a global choice.
+pub fn option_set_id(name: &str) -> Uuid {
+    metadata_id("optionset", &name.to_lowercase())
+}
+
+/// A global choice's `OptionSetMetadata`, `@odata.type` first (the collection is declared
+/// as `OptionSetMetadataBase`).
+pub fn global_option_set(set: &OptionSetDef) -> Map<String, Json> {
+    let seed = format!("optionset/{}", set.name.to_lowercase());
+    let mut out = Map::new();
+    out.insert("@odata.type".into(), json!("#Microsoft.Dynamics.CRM.OptionSetMetadata"));
+    out.insert("Options".into(), set.options.iter().map(|o| option(&seed, AttributeClass::Picklist, o)).collect());
+    out.append(&mut into_map(json!({
+        "MetadataId": option_set_id(&set.name), "HasChanged": null, "IsCustomOptionSet": set.is_custom,
+        "IsGlobal": true, "IsManaged": !set.is_custom, "Name": set.name, "ExternalTypeName": null,
+        "OptionSetType": "Picklist", "IntroducedVersion": "1.0",
+        "Description": label(set.description.as_deref(), &format!("{seed}/Description")),
+        "DisplayName": label(set.display_name.as_deref(), &format!("{seed}/DisplayName")),
+        "IsCustomizable": managed(true, false, "iscustomizable"), "ParentOptionSetName": null,
+    })));
+    out
 }
 
 #[cfg(test)]

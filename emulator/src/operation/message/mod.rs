@@ -17,8 +17,10 @@ mod initialize_from;
 pub mod jobs;
 mod merge;
 mod qualify_lead;
+mod option_values;
 mod query_expression;
 mod retrieve_current_organization;
+mod retrieve_metadata_changes;
 mod retrieve_total_record_count;
 mod send_email;
 mod sharing;
@@ -129,12 +131,16 @@ pub static MESSAGES: &[&Message] = &[
     &send_email::SEND_EMAIL,
     &send_email::SEND_EMAIL_FROM_TEMPLATE,
     &qualify_lead::MESSAGE,
+    &retrieve_metadata_changes::MESSAGE,
+    &option_values::INSERT,
+    &option_values::UPDATE,
+    &option_values::DELETE,
+    &option_values::ORDER,
 ];
 
 /// Well-known Dataverse messages the emulator doesn't implement yet: a clear 501 instead
 /// of "Resource not found", so a client fails fast and says why.
 const UNEMULATED: &[&str] = &[
-    "RetrieveMetadataChanges",
     "ExecuteFetch",
     "RetrieveUserPrivileges",
     "WinOpportunity",

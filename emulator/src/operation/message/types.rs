@@ -49,6 +49,46 @@ pub static COMPLEX_TYPES: &[(&str, &[(&str, &str)])] = &[
     ("RetrievePrincipalAccessResponse", &[("AccessRights", "mscrm.AccessRights")]),
     ("RetrieveSharedPrincipalsAndAccessResponse", &[("PrincipalAccesses", "Collection(mscrm.PrincipalAccess)")]),
     ("SendEmailResponse", &[("Subject", "Edm.String")]),
+    // Labels, as the option-value messages take them.
+    ("Label", &[("LocalizedLabels", "Collection(mscrm.LocalizedLabel)"), ("UserLocalizedLabel", "mscrm.LocalizedLabel")]),
+    (
+        "LocalizedLabel",
+        &[("Label", "Edm.String"), ("LanguageCode", "Edm.Int32"), ("IsManaged", "Edm.Boolean"), ("MetadataId", "Edm.Guid"), ("HasChanged", "Edm.Boolean")],
+    ),
+    ("InsertOptionValueResponse", &[("NewOptionValue", "Edm.Int32")]),
+    // RetrieveMetadataChanges' query and response, reduced to the members the emulator reads and writes.
+    (
+        "EntityQueryExpression",
+        &[
+            ("Criteria", "mscrm.MetadataFilterExpression"),
+            ("Properties", "mscrm.MetadataPropertiesExpression"),
+            ("AttributeQuery", "mscrm.AttributeQueryExpression"),
+            ("LabelQuery", "mscrm.LabelQueryExpression"),
+        ],
+    ),
+    ("AttributeQueryExpression", &[("Criteria", "mscrm.MetadataFilterExpression"), ("Properties", "mscrm.MetadataPropertiesExpression")]),
+    ("MetadataPropertiesExpression", &[("AllProperties", "Edm.Boolean"), ("PropertyNames", "Collection(Edm.String)")]),
+    (
+        "MetadataFilterExpression",
+        &[
+            ("FilterOperator", "mscrm.LogicalOperator"),
+            ("Conditions", "Collection(mscrm.MetadataConditionExpression)"),
+            ("Filters", "Collection(mscrm.MetadataFilterExpression)"),
+        ],
+    ),
+    ("MetadataConditionExpression", &[("PropertyName", "Edm.String"), ("ConditionOperator", "mscrm.MetadataConditionOperator"), ("Value", "mscrm.Object")]),
+    ("Object", &[("Type", "Edm.String"), ("Value", "Edm.String")]),
+    ("LabelQueryExpression", &[("FilterLanguages", "Collection(Edm.Int32)"), ("MissingLabelBehavior", "Edm.Int32")]),
+    ("ComplexAttributeMetadata", &[("MetadataId", "Edm.Guid"), ("LogicalName", "Edm.String"), ("SchemaName", "Edm.String"), ("AttributeType", "Edm.String")]),
+    (
+        "ComplexEntityMetadata",
+        &[("MetadataId", "Edm.Guid"), ("LogicalName", "Edm.String"), ("SchemaName", "Edm.String"), ("Attributes", "Collection(mscrm.ComplexAttributeMetadata)")],
+    ),
+    ("DeletedMetadataCollection", &[("Count", "Edm.Int32"), ("IsReadOnly", "Edm.Boolean"), ("Keys", "Collection(mscrm.DeletedMetadataFilters)"), ("Values", "Collection(Edm.String)")]),
+    (
+        "RetrieveMetadataChangesResponse",
+        &[("EntityMetadata", "Collection(mscrm.ComplexEntityMetadata)"), ("ServerVersionStamp", "Edm.String"), ("DeletedMetadata", "mscrm.DeletedMetadataCollection")],
+    ),
 ];
 
 /// Enum types: name and `(member, value)` pairs.
@@ -71,6 +111,11 @@ pub static ENUM_TYPES: &[(&str, &[(&str, i32)])] = &[
             ("ShareAccess", 262144),
             ("AssignAccess", 524288),
         ],
+    ),
+    ("MetadataConditionOperator", &[("Equals", 0), ("NotEquals", 1), ("In", 2), ("NotIn", 3), ("GreaterThan", 4), ("LessThan", 5)]),
+    (
+        "DeletedMetadataFilters",
+        &[("Entity", 1), ("Default", 1), ("Attribute", 2), ("Relationship", 4), ("Label", 8), ("OptionSet", 16), ("All", 31)],
     ),
 ];
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 
 use super::query::{context, MetaType, Shape};
 use crate::error::Result;
-use crate::metadata::definitions::attribute::{attribute, option_set, AttributeClass};
+use crate::metadata::definitions::attribute::{attribute, global_option_set, option_set, AttributeClass};
 use crate::metadata::definitions::entity_id;
 use crate::metadata::{AttributeDef, EntityDef};
 use crate::operation::Ctx;
@@ -34,13 +34,20 @@ fn definition(e: &EntityDef, a: &AttributeDef, cast: Option<AttributeClass>) -> 
     def
 }
 
-/// The projected column with its expanded option sets. `OptionSet` is the column's local
-/// choice; `GlobalOptionSet` is null because the fixture orgs define no global choices.
-fn render(shape: &Shape, e: &EntityDef, a: &AttributeDef, def: Map<String, Json>) -> Map<String, Json> {
+/// The projected column with its expanded option sets. A column over a global choice
+/// answers both `OptionSet` and `GlobalOptionSet` with the global set, as Dataverse does;
+/// otherwise `OptionSet` is the column's local choice and `GlobalOptionSet` is null.
+fn render(ctx: &Ctx<'_, '_>, shape: &Shape, e: &EntityDef, a: &AttributeDef, def: Map<String, Json>) -> Map<String, Json> {
     let mut out = shape.project(def);
+    let global = a.global_option_set.as_deref().and_then(|n| ctx.metadata.option_set(n)).map(|s| {
+        let mut json = global_option_set(s);
+        json.shift_remove("@odata.type");
+        json
+    });
     for (nav, inner) in &shape.expand {
-        let value = match nav.as_str() {
-            "OptionSet" => option_set(e, a).map_or(Json::Null, |o| Json::Object(inner.project(o))),
+        let value = match (nav.as_str(), &global) {
+            (_, Some(g)) => Json::Object(inner.project(g.clone())),
+            ("OptionSet", None) => option_set(e, a).map_or(Json::Null, |o| Json::Object(inner.project(o))),
             _ => Json::Null,
         };
         out.insert(nav.clone(), value);
@@ -55,7 +62,7 @@ pub(super) fn list(ctx: &Ctx<'_, '_>, e: &EntityDef, cast: Option<AttributeClass
     for a in e.attributes.iter().filter(|a| cast.is_none_or(|c| AttributeClass::of(a.kind).is_a(c))) {
         let def = definition(e, a, cast);
         if shape.matches(&def)? {
-            value.push(Json::Object(render(&shape, e, a, def)));
+            value.push(Json::Object(render(ctx, &shape, e, a, def)));
         }
     }
     let body = serde_json::json!({ "@odata.context": context(ctx, &path(e, cast), &shape, false), "value": value });
@@ -67,6 +74,6 @@ pub(super) fn one(ctx: &Ctx<'_, '_>, e: &EntityDef, a: &AttributeDef, cast: Opti
     let shape = Shape::from_request(ctx, &MetaType::attribute(cast.unwrap_or(AttributeClass::Base)))?;
     let mut body = Map::new();
     body.insert("@odata.context".into(), Json::String(context(ctx, &path(e, cast), &shape, true)));
-    body.append(&mut render(&shape, e, a, definition(e, a, cast)));
+    body.append(&mut render(ctx, &shape, e, a, definition(e, a, cast)));
     Ok(Reply::json(StatusCode::OK, &Json::Object(body)))
 }

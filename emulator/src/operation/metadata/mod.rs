@@ -23,9 +23,9 @@ use odata_parser::ast::{Literal, Parens, Segment};
 use uuid::Uuid;
 
 use crate::error::{Code, Error, Result};
-use crate::metadata::definitions::attribute::{attribute_id, AttributeClass};
+use crate::metadata::definitions::attribute::{attribute_id, option_set_id, AttributeClass};
 use crate::metadata::definitions::{self as defs, RelationshipDef, RelationshipKind};
-use crate::metadata::{AttributeDef, EntityDef, Metadata};
+use crate::metadata::{AttributeDef, EntityDef, Metadata, OptionSetDef};
 use crate::wire::response::Reply;
 
 use super::{Ctx, Operation};
@@ -117,8 +117,18 @@ pub enum DefinitionPath {
         /// The derived type cast to, if any (always the relationship's own).
         cast: Option<RelationshipKind>,
     },
-    /// `GlobalOptionSetDefinitions`
-    OptionSets,
+    /// `GlobalOptionSetDefinitions[/Microsoft.Dynamics.CRM.OptionSetMetadata]`
+    OptionSets {
+        /// Whether the path casts to `OptionSetMetadata` (the only type of global choice).
+        cast: bool,
+    },
+    /// `GlobalOptionSetDefinitions(Name='x')[/cast]` or `(<MetadataId>)`
+    OptionSet {
+        /// The global choice.
+        set: Arc<OptionSetDef>,
+        /// Whether the path casts to `OptionSetMetadata`.
+        cast: bool,
+    },
 }
 
 /// Runs a metadata read.
@@ -132,7 +142,8 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>, path: DefinitionPath) -> Result<Reply> {
         DefinitionPath::EntityRelationships { entity, side, one } => relationships::of_entity(ctx, &entity, side, one.as_ref()),
         DefinitionPath::Relationships { cast } => relationships::list(ctx, cast),
         DefinitionPath::Relationship { def, cast } => relationships::one(ctx, &def, cast),
-        DefinitionPath::OptionSets => option_sets::list(ctx),
+        DefinitionPath::OptionSets { cast } => option_sets::list(ctx, cast),
+        DefinitionPath::OptionSet { set, cast } => option_sets::one(ctx, &set, cast),
     }
 }
 
@@ -184,13 +195,10 @@ fn read_path(segs: &[Segment], metadata: &Metadata) -> Result<DefinitionPath> {
             let cast = cast_segment(rest)?.map(|c| RelationshipKind::from_type_name(c).filter(|k| *k == def.kind()).ok_or_else(|| Error::segment_not_found(c))).transpose()?;
             DefinitionPath::Relationship { def, cast }
         }
-        ("GlobalOptionSetDefinitions", None) => only(rest, DefinitionPath::OptionSets)?,
+        ("GlobalOptionSetDefinitions", None) => DefinitionPath::OptionSets { cast: option_set_cast(rest)? },
         ("GlobalOptionSetDefinitions", Some(p)) => {
-            // The fixture orgs define no global choices, so every addressed one is missing.
-            return Err(match key_ref(p, "Name", "OptionSetMetadataBase")? {
-                KeyRef::Name(n) => not_found(format!("An OptionSetMetadata with the name {n} does not exist.")),
-                KeyRef::Id(id) => not_found(format!("Could not find optionset with optionset id: {id}")),
-            });
+            let set = find_option_set(metadata, p)?;
+            DefinitionPath::OptionSet { set, cast: option_set_cast(rest)? }
         }
         _ => return Err(Error::segment_not_found(name)),
     };
@@ -231,6 +239,27 @@ fn find_entity(m: &Metadata, p: &Parens) -> Result<Arc<EntityDef>> {
             not_found(format!("Could not find an entity with name {n} and id 00000000-0000-0000-0000-000000000000."))
         }),
         KeyRef::Id(id) => m.entities().find(|e| defs::entity_id(e) == id).cloned().ok_or_else(|| not_found(format!("Could not find an entity with name  and id {id}."))),
+    }
+}
+
+/// A global choice by `(Name='x')` or `(<MetadataId>)`, with Dataverse's messages when missing.
+fn find_option_set(m: &Metadata, p: &Parens) -> Result<Arc<OptionSetDef>> {
+    match key_ref(p, "Name", "OptionSetMetadataBase")? {
+        KeyRef::Name(n) => m.option_set(n).cloned().ok_or_else(|| not_found(format!("An OptionSetMetadata with the name {n} does not exist."))),
+        KeyRef::Id(id) => m
+            .option_sets()
+            .find(|s| option_set_id(&s.name) == id)
+            .cloned()
+            .ok_or_else(|| not_found(format!("Could not find optionset with optionset id: {id}"))),
+    }
+}
+
+/// Whether what follows `GlobalOptionSetDefinitions[(…)]` is the `OptionSetMetadata` cast.
+fn option_set_cast(rest: &[Segment]) -> Result<bool> {
+    match cast_segment(rest)? {
+        None => Ok(false),
+        Some("Microsoft.Dynamics.CRM.OptionSetMetadata") => Ok(true),
+        Some(other) => Err(Error::segment_not_found(other)),
     }
 }
 

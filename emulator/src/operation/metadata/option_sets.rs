@@ -1,20 +1,44 @@
-//! RetrieveAllOptionSets: `GET GlobalOptionSetDefinitions`. The fixture orgs define no
-//! global choices (every choice column has a local option set, reachable through
-//! `Attributes/…PicklistAttributeMetadata?$expand=OptionSet`), so the list is empty; the
-//! query options are still checked, so a typo is a 400 rather than a silent empty list.
-//! Addressing one global choice is a 404, answered in [`super::route`].
+//! RetrieveAllOptionSets and RetrieveOptionSet: `GET GlobalOptionSetDefinitions` and
+//! `GET GlobalOptionSetDefinitions(Name='x')` or `(<MetadataId>)`, optionally cast to
+//! `Microsoft.Dynamics.CRM.OptionSetMetadata` (the type of every global choice; the
+//! collection is declared as `OptionSetMetadataBase`, so uncast items carry `@odata.type`).
+//! The fixture orgs ship none; they are created with `POST GlobalOptionSetDefinitions`.
 
 use http::StatusCode;
+use serde_json::{Map, Value as Json};
 
 use super::query::{context, MetaType, Shape};
 use crate::error::Result;
+use crate::metadata::definitions::attribute::global_option_set;
+use crate::metadata::OptionSetDef;
 use crate::operation::Ctx;
 use crate::wire::response::Reply;
 
-/// `GET GlobalOptionSetDefinitions`
-pub(super) fn list(ctx: &Ctx<'_, '_>) -> Result<Reply> {
+const CAST: &str = "/Microsoft.Dynamics.CRM.OptionSetMetadata";
+
+fn definition(set: &OptionSetDef, cast: bool) -> Map<String, Json> {
+    let mut def = global_option_set(set);
+    if cast {
+        def.shift_remove("@odata.type");
+    }
+    def
+}
+
+/// `GET GlobalOptionSetDefinitions[/cast]`
+pub(super) fn list(ctx: &Ctx<'_, '_>, cast: bool) -> Result<Reply> {
     let shape = Shape::from_request(ctx, &MetaType::OPTION_SET)?;
-    let value = shape.collection(std::iter::empty())?;
-    let body = serde_json::json!({ "@odata.context": context(ctx, "GlobalOptionSetDefinitions", &shape, false), "value": value });
+    let value = shape.collection(ctx.metadata.option_sets().map(|s| definition(s, cast)))?;
+    let path = format!("GlobalOptionSetDefinitions{}", if cast { CAST } else { "" });
+    let body = serde_json::json!({ "@odata.context": context(ctx, &path, &shape, false), "value": value });
     Ok(Reply::json(StatusCode::OK, &body))
+}
+
+/// `GET GlobalOptionSetDefinitions(…)[/cast]`
+pub(super) fn one(ctx: &Ctx<'_, '_>, set: &OptionSetDef, cast: bool) -> Result<Reply> {
+    let shape = Shape::from_request(ctx, &MetaType::OPTION_SET)?;
+    let path = format!("GlobalOptionSetDefinitions{}", if cast { CAST } else { "" });
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Json::String(context(ctx, &path, &shape, true)));
+    body.append(&mut shape.project(definition(set, cast)));
+    Ok(Reply::json(StatusCode::OK, &Json::Object(body)))
 }

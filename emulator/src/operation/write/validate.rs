@@ -8,7 +8,7 @@ use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
 use crate::error::{Code, Error, Result};
-use crate::metadata::{AttributeType, EntityDef};
+use crate::metadata::{AttributeDef, AttributeType, EntityDef};
 use crate::store::Value;
 
 /// Checks every column of a record about to be stored.
@@ -41,15 +41,13 @@ pub(super) fn record(entity: &EntityDef, attrs: &BTreeMap<String, Value>, id: Uu
             Value::Double(d) if !in_range(*d) => return Err(out_of_range()),
             Value::Decimal(d) | Value::Money(d) if !in_range(d.to_f64().unwrap_or(0.0)) => return Err(out_of_range()),
             Value::Choice(c) if !attr.options.is_empty() && attr.option(*c).is_none() => {
-                let accepted: Vec<String> = attr.options.iter().map(|o| o.value.to_string()).collect();
-                return Err(Error::new(
-                    Code::OptionValueOutOfRange,
-                    format!(
-                        "A validation error occurred. The value {c} of '{name}' on record of type '{}' is outside the valid range. Accepted Values: {}",
-                        entity.logical_name,
-                        accepted.join(",")
-                    ),
-                ));
+                return Err(outside_options(entity, name, attr, *c));
+            }
+            // Each selected value of a multi-select choice must be an option, like a single choice.
+            Value::Choices(cs) => {
+                if let Some(c) = cs.iter().find(|c| attr.option(**c).is_none()) {
+                    return Err(outside_options(entity, name, attr, *c));
+                }
             }
             _ => {}
         }
@@ -95,4 +93,17 @@ pub(super) fn closed_activity(entity: &EntityDef, existing: &crate::store::Recor
         return Ok(());
     }
     Err(Error::new(Code::CannotUpdateBecauseItIsReadOnly, "The object cannot be updated because it is read-only."))
+}
+
+/// `OptionValueOutOfRange` for a choice value that isn't one of the column's options.
+fn outside_options(entity: &EntityDef, name: &str, attr: &AttributeDef, value: i32) -> Error {
+    let accepted: Vec<String> = attr.options.iter().map(|o| o.value.to_string()).collect();
+    Error::new(
+        Code::OptionValueOutOfRange,
+        format!(
+            "A validation error occurred. The value {value} of '{name}' on record of type '{}' is outside the valid range. Accepted Values: {}",
+            entity.logical_name,
+            accepted.join(",")
+        ),
+    )
 }

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value as Json};
 use super::body::{self, label, merged_label, value};
 use super::{commit, entity_mut, names, relationship};
 use crate::error::{Code, Error, Result};
-use crate::metadata::definitions::attribute::attribute_id;
-use crate::metadata::{attribute_from_json, AttributeDef, AttributeType, EntityDef, Metadata};
+use crate::metadata::definitions::attribute::{attribute_id, option_set_id};
+use crate::metadata::{attribute_from_json, AttributeDef, AttributeType, EntityDef, Metadata, OptionSetDef};
 use crate::operation::Ctx;
 
 /// The `AttributeType` a derived metadata type stands for.
@@ -54,9 +54,10 @@ fn in_range(name: &str, value: Option<f64>, min: f64, max: f64, default: f64) ->
     Ok(v)
 }
 
-/// Options of a local choice: `[{"Value": 727000000, "Label": {...}}]`, numbered from the
-/// publisher's option value prefix (100000000 for the emulator's publishers) when a value is missing.
-fn options(set: &Map<String, Json>) -> Result<Vec<Json>> {
+/// Options of a local or new global choice: `[{"Value": 727000000, "Label": {...}}]`,
+/// numbered from the publisher's option value prefix (100000000 for the emulator's
+/// publishers) when a value is missing.
+pub(super) fn options(set: &Map<String, Json>) -> Result<Vec<Json>> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for (i, o) in set.get("Options").and_then(Json::as_array).into_iter().flatten().enumerate() {
@@ -71,8 +72,9 @@ fn options(set: &Map<String, Json>) -> Result<Vec<Json>> {
     Ok(out)
 }
 
-/// The fixture-shaped JSON of the column a create body describes (validated), on table `e`.
-pub(super) fn spec(e: &EntityDef, map: &Map<String, Json>) -> Result<Json> {
+/// The fixture-shaped JSON of the column a create body describes (validated), on table `e`
+/// of schema `m` (which holds the global choices a choice column may use).
+pub(super) fn spec(m: &Metadata, e: &EntityDef, map: &Map<String, Json>) -> Result<Json> {
     let type_name = body::odata_type(map);
     let kind = match &type_name {
         Some(t) => kind_of(t).ok_or_else(|| invalid(format!("The attribute type '{t}' is not valid.")))?,
@@ -81,12 +83,10 @@ pub(super) fn spec(e: &EntityDef, map: &Map<String, Json>) -> Result<Json> {
             None => return Err(invalid("The @odata.type (or AttributeType) of the attribute is required.")),
         },
     };
-    match kind {
-        "Lookup" => return Err(invalid("A lookup attribute is created with its relationship: POST RelationshipDefinitions with a OneToManyRelationshipMetadata and its Lookup.")),
-        "MultiSelectPicklist" => {
-            return Err(Error::new(Code::NotSupported, format!("Creating {kind} columns is not emulated yet.")))
-        }
-        _ => {}
+    if kind == "Lookup" {
+        // Dataverse's CreateAttribute refuses lookups: they come with their relationship
+        // (POST RelationshipDefinitions with a OneToManyRelationshipMetadata and its Lookup).
+        return Err(invalid("Attribute of type LookupAttributeMetadata cannot be created through the SDK."));
     }
     let schema = body::required(map, "SchemaName", "attribute")?;
     names::check_schema_name(schema, "Attribute")?;
@@ -148,12 +148,18 @@ pub(super) fn spec(e: &EntityDef, map: &Map<String, Json>) -> Result<Json> {
             o.insert("Format".into(), json!(format));
             o.insert("DateTimeBehavior".into(), json!(behavior));
         }
-        "Picklist" => {
-            if map.contains_key("GlobalOptionSet@odata.bind") || map.get("OptionSet").is_some_and(|s| s.get("IsGlobal") == Some(&json!(true))) {
-                return Err(Error::new(Code::NotSupported, "Choice columns over a global choice are not emulated yet."));
+        "Picklist" | "MultiSelectPicklist" => {
+            match global_choice(m, map)? {
+                Some(set) => {
+                    let options: Vec<Json> = set.options.iter().map(|o| json!({ "Value": o.value, "Label": o.label })).collect();
+                    o.insert("OptionSet".into(), json!({ "Options": options }));
+                    o.insert("GlobalOptionSetName".into(), json!(set.name));
+                }
+                None => {
+                    let set = map.get("OptionSet").and_then(Json::as_object).ok_or_else(|| invalid("A choice attribute needs an OptionSet."))?;
+                    o.insert("OptionSet".into(), json!({ "Options": options(set)? }));
+                }
             }
-            let set = map.get("OptionSet").and_then(Json::as_object).ok_or_else(|| invalid("A choice attribute needs an OptionSet."))?;
-            o.insert("OptionSet".into(), json!({ "Options": options(set)? }));
             if let Some(d) = map.get("DefaultFormValue").and_then(Json::as_i64) {
                 o.insert("DefaultValue".into(), json!(d));
             }
@@ -176,6 +182,34 @@ pub(super) fn spec(e: &EntityDef, map: &Map<String, Json>) -> Result<Json> {
         _ => {}
     }
     Ok(out)
+}
+
+/// The global choice a choice column's body names: `GlobalOptionSet@odata.bind` with
+/// `/GlobalOptionSetDefinitions(<MetadataId>)` (or `(Name='x')`), or an `OptionSet` with
+/// `IsGlobal: true` and the set's `Name`. `None` for a local choice.
+fn global_choice(m: &Metadata, map: &Map<String, Json>) -> Result<Option<OptionSetDef>> {
+    let missing = |what: &str| Error::new(Code::ObjectDoesNotExist, format!("Could not find optionset with {what}"));
+    if let Some(bind) = map.get("GlobalOptionSet@odata.bind") {
+        let url = bind.as_str().ok_or_else(|| invalid("GlobalOptionSet@odata.bind must be a URL string."))?;
+        let key = url
+            .rsplit_once("GlobalOptionSetDefinitions(")
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .ok_or_else(|| invalid(format!("The GlobalOptionSet@odata.bind value '{url}' doesn't address a global option set.")))?;
+        let found = match uuid::Uuid::parse_str(key) {
+            Ok(id) => m.option_sets().find(|s| option_set_id(&s.name) == id).ok_or_else(|| missing(&format!("optionset id: {id}")))?,
+            Err(_) => {
+                let name = key.strip_prefix("Name=").unwrap_or(key).trim_matches('\'');
+                m.option_set(name).ok_or_else(|| missing(&format!("name: {name}")))?
+            }
+        };
+        return Ok(Some((**found).clone()));
+    }
+    let set = map.get("OptionSet").and_then(Json::as_object);
+    if set.and_then(|s| s.get("IsGlobal")).and_then(Json::as_bool) != Some(true) {
+        return Ok(None);
+    }
+    let name = set.and_then(|s| s.get("Name")).and_then(Json::as_str).ok_or_else(|| invalid("A global OptionSet must give the Name of an existing global option set."))?;
+    m.option_set(name).map(|s| Some((**s).clone())).ok_or_else(|| missing(&format!("name: {name}")))
 }
 
 /// Builds a column from its fixture JSON on table `e`.
@@ -240,7 +274,7 @@ pub(super) fn create(ctx: &Ctx<'_, '_>, e: &EntityDef) -> Result<String> {
     let map = body::object(ctx.body, "AttributeMetadata")?;
     let logical = commit(ctx, |m| {
         let current = m.entity(&e.logical_name).cloned().ok_or_else(|| Error::internal("table gone"))?;
-        let spec = spec(&current, &map)?;
+        let spec = spec(m, &current, &map)?;
         let logical = spec["LogicalName"].as_str().unwrap_or_default().to_string();
         add(m, &e.logical_name, spec)?;
         Ok(logical)

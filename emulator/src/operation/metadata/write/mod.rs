@@ -1,6 +1,7 @@
 //! The metadata endpoints, write side: creating, changing and deleting tables
 //! (`EntityDefinitions`, and the `CreateEntities` action the Python SDK uses), columns
-//! (`…/Attributes`), alternate keys (`…/Keys`) and relationships (`RelationshipDefinitions`).
+//! (`…/Attributes`), alternate keys (`…/Keys`), relationships (`RelationshipDefinitions`)
+//! and global choices (`GlobalOptionSetDefinitions`).
 //!
 //! Every write works the same way ([`commit`]): inside one store transaction it copies the
 //! current schema, changes the copy, and hands it to the store, which adds or drops the
@@ -12,6 +13,7 @@ mod body;
 mod column;
 mod key;
 mod names;
+pub mod option_set;
 mod relationship;
 mod table;
 
@@ -22,7 +24,7 @@ use odata_parser::ast::{Parens, Segment};
 
 use crate::error::{Code, Error, Result};
 use crate::metadata::definitions::RelationshipDef;
-use crate::metadata::{AttributeDef, EntityDef, Metadata};
+use crate::metadata::{AttributeDef, EntityDef, Metadata, OptionSetDef};
 use crate::operation::{Ctx, Operation};
 use crate::wire::response::Reply;
 
@@ -51,6 +53,12 @@ pub enum SchemaWrite {
     CreateRelationship,
     /// `DELETE RelationshipDefinitions(…)`
     DeleteRelationship(RelationshipDef),
+    /// `POST GlobalOptionSetDefinitions`
+    CreateOptionSet,
+    /// `PUT GlobalOptionSetDefinitions(…)`
+    UpdateOptionSet(Arc<OptionSetDef>),
+    /// `DELETE GlobalOptionSetDefinitions(…)`
+    DeleteOptionSet(Arc<OptionSetDef>),
 }
 
 fn not_emulated(what: &str) -> Error {
@@ -68,7 +76,7 @@ pub(super) fn route(method: &Method, segs: &[Segment], read_path: impl FnOnce() 
     let write = match (method.clone(), root, segs.len()) {
         (Method::POST, ("EntityDefinitions", false), 1) => SchemaWrite::CreateEntity,
         (Method::POST, ("RelationshipDefinitions", false), 1) => SchemaWrite::CreateRelationship,
-        (Method::POST, ("GlobalOptionSetDefinitions", false), 1) => return Err(not_emulated("Creating a global choice (POST GlobalOptionSetDefinitions)")),
+        (Method::POST, ("GlobalOptionSetDefinitions", false), 1) => SchemaWrite::CreateOptionSet,
         (Method::POST, ("EntityDefinitions", true), 2) => match &segs[1] {
             Segment::Identifier { name, parens: None | Some(Parens::Empty) } if name == "Attributes" || name == "Keys" => {
                 let entity = match read_path()? {
@@ -87,6 +95,8 @@ pub(super) fn route(method: &Method, segs: &[Segment], read_path: impl FnOnce() 
             (P::Keys { entity, key: Some(key) }, false) => SchemaWrite::DeleteKey(entity, key),
             (P::Relationship { def, .. }, false) => SchemaWrite::DeleteRelationship(def),
             (P::Relationship { .. }, true) => return Err(not_emulated("Updating a relationship (PUT RelationshipDefinitions)")),
+            (P::OptionSet { set, .. }, true) => SchemaWrite::UpdateOptionSet(set),
+            (P::OptionSet { set, .. }, false) => SchemaWrite::DeleteOptionSet(set),
             _ => return Err(method_not_allowed(method)),
         },
         _ => return Err(method_not_allowed(method)),
@@ -115,6 +125,9 @@ pub(crate) fn apply(ctx: &Ctx<'_, '_>, write: SchemaWrite) -> Result<Reply> {
         SchemaWrite::DeleteKey(e, k) => return key::delete(ctx, &e, &k).map(|()| Reply::empty(StatusCode::NO_CONTENT)),
         SchemaWrite::CreateRelationship => relationship::create(ctx)?,
         SchemaWrite::DeleteRelationship(r) => return relationship::delete(ctx, &r).map(|()| Reply::empty(StatusCode::NO_CONTENT)),
+        SchemaWrite::CreateOptionSet => option_set::create(ctx)?,
+        SchemaWrite::UpdateOptionSet(s) => return option_set::update(ctx, &s).map(|()| Reply::empty(StatusCode::NO_CONTENT)),
+        SchemaWrite::DeleteOptionSet(s) => return option_set::delete(ctx, &s).map(|()| Reply::empty(StatusCode::NO_CONTENT)),
     };
     Ok(Reply::empty(StatusCode::NO_CONTENT).header("odata-entityid", location))
 }

@@ -121,7 +121,7 @@ fn add_table(m: &mut Metadata, map: &Map<String, Json>) -> Result<String> {
     // The primary name goes through the column rules (prefix, length) like any other.
     let mut primary = primary;
     primary.insert("@odata.type".into(), json!("Microsoft.Dynamics.CRM.StringAttributeMetadata"));
-    let primary_spec = column::spec(&def, &primary)?;
+    let primary_spec = column::spec(m, &def, &primary)?;
     def.primary_name = primary_spec["LogicalName"].as_str().map(str::to_string);
     let mut required = primary_spec;
     if required["RequiredLevel"] == json!("None") {
@@ -143,7 +143,7 @@ fn add_table(m: &mut Metadata, map: &Map<String, Json>) -> Result<String> {
     }
     for other in others {
         let current = m.entity(&name).cloned().ok_or_else(|| Error::internal("new table"))?;
-        let spec = column::spec(&current, &other)?;
+        let spec = column::spec(m, &current, &other)?;
         column::add(m, &name, spec)?;
     }
     Ok(name)
