@@ -22,11 +22,14 @@
 //!
 //! The org itself is data: [`fixtures`] embeds the default org's tables and seed records.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fetchxml;
+pub mod ids;
 pub mod metadata;
 pub mod operation;
 pub mod org;
@@ -38,5 +41,5 @@ pub mod wire;
 
 pub use app::App;
 pub use config::Config;
-pub use org::{Clock, Org, Orgs};
+pub use org::{Clock, IdGenerator, Org, Orgs};
 pub use server::run;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 use serde::Deserialize;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -15,39 +14,8 @@ use crate::operation::write::{self, WriteContext};
 use crate::store::Store;
 use crate::wire::input;
 
-/// The source of "now". Injected so tests can pin time; always whole UTC seconds,
-/// because Dataverse stores date-times to the second.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Clock {
-        Clock(Arc::new(OffsetDateTime::now_utc))
-    }
-
-    /// A clock that always answers `t`.
-    pub fn fixed(t: OffsetDateTime) -> Clock {
-        Clock(Arc::new(move || t))
-    }
-
-    /// A clock that asks `now`: tests move it forward to expire tokens without waiting.
-    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Clock {
-        Clock(Arc::new(now))
-    }
-
-    /// The current instant, truncated to the second.
-    pub fn now(&self) -> OffsetDateTime {
-        let t = (self.0)();
-        t.replace_nanosecond(0).unwrap_or(t)
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Clock")
-    }
-}
+pub use crate::clock::Clock;
+pub use crate::ids::IdGenerator;
 
 /// Identities and settings of an org (from `org.json`).
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +110,9 @@ pub struct Org {
     pub clock: Clock,
     /// System jobs waiting for their next step (BulkDelete).
     pub jobs: crate::operation::message::jobs::Jobs,
+    /// Where new record ids (and other generated GUIDs) come from: random, or seeded in
+    /// deterministic mode so that whole responses repeat byte for byte.
+    pub ids: IdGenerator,
 }
 
 /// A seed data file: `{"table": "account", "records": [ …Web API create bodies… ]}`.
@@ -164,12 +135,18 @@ impl Org {
     /// given as `(relative path, text)` pairs. Seed records go through the same create
     /// pipeline as Web API requests, so they get system columns and validation.
     pub fn from_files(files: &[(&str, &str)], clock: Clock) -> Result<Org> {
+        Org::from_files_with(files, clock, IdGenerator::random())
+    }
+
+    /// [`Org::from_files`] with a given id generator (seeded in deterministic mode), which
+    /// seed records without an id already draw from.
+    pub fn from_files_with(files: &[(&str, &str)], clock: Clock, ids: IdGenerator) -> Result<Org> {
         let find = |name: &str| files.iter().find(|(p, _)| *p == name).map(|(_, t)| *t);
         let settings: OrgSettings = serde_json::from_str(find("org.json").ok_or_else(|| fixture_error("org.json", None, "missing"))?)
             .map_err(|e| fixture_error("org.json", None, e))?;
         let tables = load_tables(files.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (*p, *t)))
             .map_err(|e| fixture_error(&e.file, None, e.message))?;
-        let org = Org { store: Store::new(Arc::new(Metadata::new(tables))), settings, clock, jobs: Default::default() };
+        let org = Org { store: Store::new(Arc::new(Metadata::new(tables))), settings, clock, jobs: Default::default(), ids };
         let metadata = org.metadata();
         for file in &org.settings.data {
             let path = format!("data/{file}");
@@ -197,6 +174,11 @@ impl Org {
     /// The embedded default org.
     pub fn default_org(clock: Clock) -> Result<Org> {
         Org::from_files(fixtures::DEFAULT_ORG, clock)
+    }
+
+    /// The embedded default org with a given id generator.
+    pub fn default_org_with(clock: Clock, ids: IdGenerator) -> Result<Org> {
+        Org::from_files_with(fixtures::DEFAULT_ORG, clock, ids)
     }
 }
 
