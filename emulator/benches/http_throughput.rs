@@ -20,6 +20,8 @@
 //!   counts only requests that start and end inside the measured window.
 //! - Every response status is checked; an unexpected one aborts the bench, so a figure is
 //!   never the speed of answering errors.
+//! - The request journal's cost is measured twice: a journal-off twin of the `$select` GET
+//!   over HTTP, and `App::handle` in process with the journal on and off (see [`journal_cost`]).
 
 
 /// The same allocator as the `dataverse-emulator` binary, so the figures match it.
@@ -71,10 +73,13 @@ impl Running {
     }
 }
 
-/// The emulator, exactly as the CLI wires it: default org, system clock, default config.
-async fn start_emulator() -> Running {
+/// The emulator, exactly as the CLI wires it: default org, system clock, default config
+/// (request journal on, 1000 entries); `journal: false` turns the journal off, to measure
+/// what recording costs.
+async fn start_emulator(journal: bool) -> Running {
     let org = Org::default_org(Clock::system()).expect("default org loads");
-    let app = App::new(Orgs::single(org), Config::default());
+    let config = if journal { Config::default() } else { Config { journal_size: 0, ..Config::default() } };
+    let app = App::new(Orgs::single(org), config);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind emulator");
     let addr = listener.local_addr().unwrap();
     let (stop, rx) = oneshot::channel::<()>();
@@ -243,9 +248,43 @@ fn main() {
     rt.shutdown_timeout(Duration::from_secs(1));
 }
 
+/// What the request journal costs per request, without the network's noise: `App::handle`
+/// for the GET-by-id request with the journal on and off, in alternating blocks on one
+/// thread; the median block of each. HTTP adds its own fixed cost to every request, so
+/// the share measured here is an upper bound on the journal's share of HTTP throughput.
+fn journal_cost(blocks: usize, per_block: usize) -> (f64, f64) {
+    let app = |journal_size| App::new(Orgs::single(Org::default_org(Clock::system()).expect("default org loads")), Config { journal_size, ..Config::default() });
+    let (on, off) = (app(1000), app(0));
+    let request = || {
+        Request::builder()
+            .uri(format!("http://127.0.0.1/api/data/v9.2/accounts({ACCOUNT_ID})?$select=name,revenue"))
+            .body(Bytes::new())
+            .unwrap()
+    };
+    let time = |app: &App| {
+        let t0 = Instant::now();
+        for _ in 0..per_block {
+            let res = app.handle(request());
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        t0.elapsed().as_nanos() as f64 / per_block as f64
+    };
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..blocks {
+        with.push(time(&on));
+        without.push(time(&off));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut with), median(&mut without))
+}
+
 async fn bench(concurrency: usize, warmup: Duration, measure: Duration) {
     let bare = start_bare().await;
-    let emu = start_emulator().await;
+    let emu = start_emulator(true).await;
+    let quiet = start_emulator(false).await;
     let root = "/api/data/v9.2";
     let scenario = |name, method, addr, path: String, body, expect| Scenario { name, method, addr, path, body, expect };
     let scenarios = [
@@ -254,6 +293,14 @@ async fn bench(concurrency: usize, warmup: Duration, measure: Duration) {
             "emulator GET accounts(id)?$select=name,revenue",
             Method::GET,
             emu.addr,
+            format!("{root}/accounts({ACCOUNT_ID})?$select=name,revenue"),
+            None,
+            StatusCode::OK,
+        ),
+        scenario(
+            "emulator GET accounts(id)?$select=name,revenue, journal off",
+            Method::GET,
+            quiet.addr,
             format!("{root}/accounts({ACCOUNT_ID})?$select=name,revenue"),
             None,
             StatusCode::OK,
@@ -292,9 +339,20 @@ async fn bench(concurrency: usize, warmup: Duration, measure: Duration) {
         );
     }
 
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let (with, without) = tokio::task::block_in_place(|| if measuring { journal_cost(21, 20_000) } else { journal_cost(3, 200) });
+    println!();
+    println!(
+        "request journal, in-process App::handle GET accounts(id)?$select=name,revenue (median of alternating blocks): {:.2} µs on, {:.2} µs off, {:+.1}%",
+        with / 1e3,
+        without / 1e3,
+        (with / without - 1.0) * 100.0
+    );
+
     // The probe opens one connection, each worker one more if keep-alive works as intended.
     println!();
     println!("bare server accepted {} connections for {concurrency} workers", bare.accepted.load(Ordering::Relaxed));
     bare.stop().await;
     emu.stop().await;
+    quiet.stop().await;
 }

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::Request;
 use percent_encoding::percent_decode_str;
 
+use crate::admin::{self, faults::Faults, journal::Journal, journal::Note};
 use crate::auth::{self, grants::Grants, keys::SigningKey, service::TokenService, AuthMode};
 use crate::config::Config;
 use crate::error::{Code, Error, Result};
@@ -30,6 +31,10 @@ struct Inner {
     keys: std::sync::OnceLock<Option<Arc<SigningKey>>>,
     /// Authorization codes and refresh tokens issued by the token service.
     grants: Grants,
+    /// The request journal (`/_emulator/journal`).
+    journal: Journal,
+    /// Injected faults and service-protection counters (`/_emulator/faults`).
+    faults: Faults,
 }
 
 /// The emulator application: cheap to clone, shared by every connection.
@@ -44,7 +49,8 @@ const VERSIONS: [&str; 3] = ["v9.0", "v9.1", "v9.2"];
 impl App {
     /// An app serving the given orgs.
     pub fn new(orgs: Orgs, config: Config) -> App {
-        App { inner: Arc::new(Inner { orgs, config, keys: std::sync::OnceLock::new(), grants: Grants::default() }) }
+        let journal = Journal::new(config.journal_size);
+        App { inner: Arc::new(Inner { orgs, config, keys: std::sync::OnceLock::new(), grants: Grants::default(), journal, faults: Faults::default() }) }
     }
 
     /// An app serving one org with default settings.
@@ -62,15 +68,68 @@ impl App {
         &self.inner.orgs
     }
 
+    /// The request journal.
+    pub fn journal(&self) -> &Journal {
+        &self.inner.journal
+    }
+
+    /// The fault settings.
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+
+    /// The org a request addresses (the admin API's per-org resources use it).
+    pub fn org_for(&self, req: &Request<Bytes>) -> Result<Arc<Org>> {
+        let host = request_host(req);
+        let routed = self.inner.orgs.route(&host, req.uri().path()).map_err(|e| Error::new(Code::ResourceNotFound, e.to_string()))?;
+        Ok(routed.org)
+    }
+
     /// Answers one request. Never panics on client input and never fails: errors become
     /// Dataverse error responses.
     pub fn handle(&self, req: Request<Bytes>) -> Response {
-        let method = req.method().clone();
-        let path = req.uri().path().to_string();
-        let reply = self.dispatch(&req).unwrap_or_else(Reply::from);
-        let response = reply.build();
-        tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+        // The admin API (`/_emulator/…`) is not part of the emulated service: no journal, no faults.
+        if let Some(rest) = admin::path(req.uri().path()) {
+            return admin::handle(self, &req, rest).build();
+        }
+        let started = std::time::Instant::now();
+        // Faults: one atomic read when none are configured.
+        let faults = &self.inner.faults;
+        let faulty = faults.active();
+        let mut note = Note { faults: faulty.then_some(faults), ..Note::default() };
+        let drop = if faulty { faults.before(&req) } else { admin::faults::Drop::No };
+        let reply = match drop {
+            admin::faults::Drop::Now => Reply::empty(http::StatusCode::SERVICE_UNAVAILABLE),
+            _ => self.dispatch(&req, &mut note).unwrap_or_else(Reply::from),
+        };
+        let body = reply.parts().2.clone();
+        let mut response = reply.build();
+        let mut elapsed = started.elapsed();
+        if faulty {
+            let now = note.at.map_or(0, |t| t.unix_timestamp());
+            elapsed += faults.finish(&mut response, &mut note, &req, now, elapsed, drop);
+        }
+        if self.inner.config.deterministic {
+            self.stabilize(&req, &mut response);
+        }
+        tracing::debug!(method = %req.method(), path = %req.uri().path(), status = response.status().as_u16(), "request");
+        self.inner.journal.record(req, note, &response, body, elapsed);
         response
+    }
+
+    /// Deterministic mode: the request id from the org's seeded generator and `Date` from
+    /// the org's clock, so two runs of the same requests answer byte for byte the same.
+    fn stabilize(&self, req: &Request<Bytes>, response: &mut Response) {
+        let Ok(org) = self.org_for(req) else { return };
+        let h = response.headers_mut();
+        if let Ok(v) = http::HeaderValue::from_str(&org.ids.new_id().to_string()) {
+            h.insert("req_id", v.clone());
+            h.insert("x-ms-service-request-id", v);
+        }
+        let format = time::macros::format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
+        if let Some(v) = org.clock.now().format(format).ok().and_then(|d| http::HeaderValue::from_str(&d).ok()) {
+            h.insert(http::header::DATE, v);
+        }
     }
 
     /// The signing key: the configured one, else one generated on first use (a failure
@@ -91,13 +150,12 @@ impl App {
             .as_deref()
     }
 
-    fn dispatch(&self, req: &Request<Bytes>) -> Result<Reply> {
-        if let Some(rest) = crate::admin::path(req.uri().path()) {
-            return Ok(crate::admin::handle(self, req, rest));
-        }
+    fn dispatch(&self, req: &Request<Bytes>, note: &mut Note<'_>) -> Result<Reply> {
         let host = request_host(req);
         let routed = self.inner.orgs.route(&host, req.uri().path()).map_err(|e| Error::new(Code::ResourceNotFound, e.to_string()))?;
         let org = routed.org;
+        note.org = Some(org.settings.name.clone());
+        note.at = Some(org.clock.now());
         let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
         // The org's URL as the client addressed it: `/org/<name>` stays part of it, so
         // token audiences, challenges and every absolute URL keep the prefix.
@@ -112,8 +170,15 @@ impl App {
             Ok(c) => c,
             Err(reply) => return Ok(reply),
         };
+        note.caller = Some(caller);
+        // Service protection (`/_emulator/faults`): a 429 before the request runs.
+        if let Some(faults) = note.faults {
+            if let Some(reply) = faults.admit(&org.settings.name, note.at.map_or(0, |t| t.unix_timestamp()), note) {
+                return Ok(reply);
+            }
+        }
         crate::operation::message::jobs::step(&org);
-        execute(&org, req, Access::Store(&org.store), caller)
+        execute_noted(&org, req, Access::Store(&org.store), caller, note)
     }
 
     fn token_service(&self, org: &Org, req: &Request<Bytes>, endpoint: auth::Endpoint, origin: &str, host: &str) -> Reply {
@@ -147,6 +212,12 @@ pub(crate) fn request_host(req: &Request<Bytes>) -> String {
 /// Runs one request against an org: parse the URL, route, apply. `$batch` calls this for
 /// each of its parts, with the changeset's transaction as `access`.
 pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>, caller: uuid::Uuid) -> Result<Reply> {
+    execute_noted(org, req, access, caller, &mut Note::default())
+}
+
+/// [`execute`], telling `note` (for the journal and faults) which message and table the
+/// request was routed to; an injected error replaces the operation here.
+fn execute_noted<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>, caller: uuid::Uuid, note: &mut Note<'_>) -> Result<Reply> {
     let (prefix, path) = crate::org::split_org_prefix(req.uri().path()).map_or(("", req.uri().path()), |(p, _, rest)| (p, rest));
     let rest = path.strip_prefix("/api/data/").ok_or_else(|| Error::segment_not_found(path.trim_start_matches('/')))?;
     let (version, rel) = rest.split_once('/').unwrap_or((rest, ""));
@@ -163,7 +234,14 @@ pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>
     let query = odata_parser::parse_query(req.uri().query().unwrap_or(""))?;
     let url = format!("{root}{decoded}");
     let metadata = access.metadata();
-    let operation = route::route(req.method(), &resource, &metadata, &url)?;
+    let operation = route::route(req.method(), &resource, &metadata, &url).inspect_err(|e| note.unrouted = e.code() == Code::ResourceNotFound)?;
+    note.operation = Some(operation.name());
+    note.table = operation.table().cloned();
+    if let Some(faults) = note.faults {
+        if let Some(reply) = faults.inject_error(req, note) {
+            return Ok(reply);
+        }
+    }
     let ctx = Ctx {
         org,
         metadata,

@@ -19,7 +19,15 @@ pub struct Config {
     pub refresh_token_lifetime_secs: i64,
     /// The token signing key; without one a key is generated on first use.
     pub signing_key: Option<Arc<SigningKey>>,
+    /// How many requests the request journal keeps (the oldest go first); 0 turns it off.
+    pub journal_size: usize,
+    /// Deterministic mode: request ids come from the org's seeded id generator and the
+    /// `Date` header from the org's clock, so whole responses repeat between runs.
+    pub deterministic: bool,
 }
+
+/// The request journal's default size.
+pub const DEFAULT_JOURNAL_SIZE: usize = 1000;
 
 /// Entra's refresh-token inactivity limit: 90 days.
 pub const DEFAULT_REFRESH_TOKEN_LIFETIME_SECS: i64 = 90 * 24 * 3600;
@@ -33,6 +41,8 @@ impl Default for Config {
             token_lifetime_secs: 3599,
             refresh_token_lifetime_secs: DEFAULT_REFRESH_TOKEN_LIFETIME_SECS,
             signing_key: None,
+            journal_size: DEFAULT_JOURNAL_SIZE,
+            deterministic: false,
         }
     }
 }

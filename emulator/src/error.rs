@@ -108,6 +108,12 @@ error_codes! {
     ExpiredVersionStamp => BAD_REQUEST, "0x80044352";
     /// A valid token whose app or user has no system user in the org.
     UserNotInOrg => FORBIDDEN, "0x80072560";
+    /// Service protection: more requests from one user in the window than allowed (DOC:api-limits).
+    ServiceProtectionRequests => TOO_MANY_REQUESTS, "0x80072322";
+    /// Service protection: more combined execution time in the window than allowed.
+    ServiceProtectionExecutionTime => TOO_MANY_REQUESTS, "0x80072321";
+    /// Service protection: more concurrent requests from one user than allowed.
+    ServiceProtectionConcurrency => TOO_MANY_REQUESTS, "0x80072326";
     /// A bug in the emulator. Never expected; logged loudly.
     Internal => INTERNAL_SERVER_ERROR, "0x80040216";
 }
@@ -207,8 +213,14 @@ impl Error {
 
     /// The JSON body Dataverse sends for this error.
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({ "error": { "code": self.code.hex(), "message": self.message } })
+        error_body(self.code.hex(), &self.message)
     }
+}
+
+/// The Dataverse error body for any code, including ones outside the catalog (errors a
+/// test injects through the admin API with a code of its choosing).
+pub fn error_body(hex: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({ "error": { "code": hex, "message": message } })
 }
 
 impl std::fmt::Display for Error {

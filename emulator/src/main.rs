@@ -8,10 +8,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use dataverse_emulator::auth::keys::SigningKey;
 use dataverse_emulator::auth::{directory, AuthMode};
-use dataverse_emulator::config::DEFAULT_REFRESH_TOKEN_LIFETIME_SECS;
+use dataverse_emulator::config::{DEFAULT_JOURNAL_SIZE, DEFAULT_REFRESH_TOKEN_LIFETIME_SECS};
+use dataverse_emulator::org::read_fixture_dir;
 use dataverse_emulator::persist::StateFile;
 use dataverse_emulator::server::tls;
-use dataverse_emulator::{App, Clock, Config, Org, Orgs};
+use dataverse_emulator::{App, Clock, Config, IdGenerator, Org, Orgs};
 use tokio::net::TcpListener;
 
 /// mimalloc instead of the system allocator: rendering and parsing allocate many small
@@ -31,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Web API at http://HOST:PORT/api/data/v9.2/.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create the local TLS CA (if needed) and print its certificate file's path, so that
     /// clients can be told to trust it before the first `serve --tls`
     /// (e.g. `export NODE_EXTRA_CA_CERTS=$(dataverse-emulator ca)`).
@@ -90,7 +91,23 @@ struct ServeArgs {
     /// Also save the state file every N seconds (needs --state-file).
     #[arg(long, env = "DATAVERSE_EMULATOR_STATE_SAVE_INTERVAL", requires = "state_file")]
     state_save_interval: Option<u64>,
+    /// How many requests the request journal (`/_emulator/journal`) keeps; 0 turns it off.
+    #[arg(long, env = "DATAVERSE_EMULATOR_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
+    journal_size: usize,
+    /// Byte-stable responses for golden tests: seeded GUIDs for new records and request
+    /// ids, and the org clock frozen at --clock-start (move it with `/_emulator/clock`).
+    #[arg(long, env = "DATAVERSE_EMULATOR_DETERMINISTIC")]
+    deterministic: bool,
+    /// The seed for --deterministic GUIDs.
+    #[arg(long, env = "DATAVERSE_EMULATOR_SEED", default_value_t = 0, requires = "deterministic")]
+    seed: u64,
+    /// Where --deterministic freezes the org clock (RFC 3339).
+    #[arg(long, env = "DATAVERSE_EMULATOR_CLOCK_START", default_value = DETERMINISTIC_START, requires = "deterministic")]
+    clock_start: String,
 }
+
+/// Where `--deterministic` starts the org clock unless told otherwise.
+const DETERMINISTIC_START: &str = "2026-01-01T00:00:00Z";
 
 /// `$XDG_DATA_HOME/dataverse-emulator`, `~/.local/share/dataverse-emulator`, or a
 /// directory under the system temp dir.
@@ -152,9 +169,21 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    // Deterministic mode: a frozen clock and seeded ids, from the first seed record on.
+    let (clock, ids) = if args.deterministic {
+        let start = time::OffsetDateTime::parse(&args.clock_start, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| format!("--clock-start {}: {e}", args.clock_start))?;
+        (Clock::frozen_at(start), IdGenerator::seeded(args.seed))
+    } else {
+        (Clock::system(), IdGenerator::random())
+    };
     let org = match &args.fixtures {
-        None => Org::default_org(Clock::system())?,
-        Some(dir) => Org::from_dir(dir, Clock::system())?,
+        None => Org::default_org_with(clock, ids)?,
+        Some(dir) => {
+            let files = read_fixture_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+            Org::from_files_with(&refs, clock, ids).map_err(|e| format!("{}: {}", dir.display(), e.message()))?
+        }
     };
     let org_name = org.settings.name.clone();
     let addr: SocketAddr = format!("{}:{}", args.host, args.port).parse().map_err(|e| format!("invalid --host/--port: {e}"))?;
@@ -175,6 +204,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         token_lifetime_secs: args.token_lifetime.max(1),
         refresh_token_lifetime_secs: args.refresh_token_lifetime.max(1),
         signing_key,
+        journal_size: args.journal_size,
+        deterministic: args.deterministic,
         ..Config::default()
     };
     let app = App::new(Orgs::single(org), config);
@@ -203,6 +234,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("{line}");
     }
     println!("Web API: {scheme}://{local}/api/data/v9.2/");
+    println!("Admin API: {scheme}://{local}/_emulator/ (orgs, snapshots, journal, faults, clock)");
     println!("Other orgs: {scheme}://{local}/org/<name>/api/data/v9.2/ (create them with POST {scheme}://{local}/_emulator/orgs)");
     println!("Ready. Press Ctrl-C to stop.");
     match tls {
@@ -224,7 +256,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Ca { state_dir } => tls::generated(&state_dir.unwrap_or_else(default_state_dir).join("tls"))
             .map_err(|e| e.into())
             .and_then(|t| t.ca_file.ok_or_else(|| "no CA file was created".into()))

@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use serde::Deserialize;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -25,39 +24,9 @@ use crate::operation::write::{self, WriteContext};
 use crate::store::{Snapshot, Store};
 use crate::wire::input;
 
-/// The source of "now". Injected so tests can pin time; always whole UTC seconds,
-/// because Dataverse stores date-times to the second.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Clock {
-        Clock(Arc::new(OffsetDateTime::now_utc))
-    }
-
-    /// A clock that always answers `t`.
-    pub fn fixed(t: OffsetDateTime) -> Clock {
-        Clock(Arc::new(move || t))
-    }
-
-    /// A clock that asks `now`: tests move it forward to expire tokens without waiting.
-    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Clock {
-        Clock(Arc::new(now))
-    }
-
-    /// The current instant, truncated to the second.
-    pub fn now(&self) -> OffsetDateTime {
-        let t = (self.0)();
-        t.replace_nanosecond(0).unwrap_or(t)
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Clock")
-    }
-}
+pub use crate::clock::Clock;
+use time::OffsetDateTime;
+pub use crate::ids::IdGenerator;
 
 /// Identities and settings of an org (from `org.json`).
 #[derive(Debug, Clone, Deserialize)]
@@ -159,6 +128,9 @@ pub struct Org {
     pub origin: Snapshot,
     /// Named snapshots, by name.
     pub snapshots: Mutex<BTreeMap<String, SavedSnapshot>>,
+    /// Where new record ids (and other generated GUIDs) come from: random, or seeded in
+    /// deterministic mode so that whole responses repeat byte for byte.
+    pub ids: IdGenerator,
 }
 
 /// A seeded starting point orgs are created from: the settings and the state right after
@@ -202,6 +174,12 @@ impl Org {
     /// given as `(relative path, text)` pairs. Seed records go through the same create
     /// pipeline as Web API requests, so they get system columns and validation.
     pub fn from_files(files: &[(&str, &str)], clock: Clock) -> Result<Org> {
+        Org::from_files_with(files, clock, IdGenerator::random())
+    }
+
+    /// [`Org::from_files`] with a given id generator (seeded in deterministic mode), which
+    /// seed records without an id already draw from.
+    pub fn from_files_with(files: &[(&str, &str)], clock: Clock, ids: IdGenerator) -> Result<Org> {
         let find = |name: &str| files.iter().find(|(p, _)| *p == name).map(|(_, t)| *t);
         let settings: OrgSettings = serde_json::from_str(find("org.json").ok_or_else(|| fixture_error("org.json", None, "missing"))?)
             .map_err(|e| fixture_error("org.json", None, e))?;
@@ -223,6 +201,7 @@ impl Org {
             fixture: placeholder,
             origin: Snapshot::empty(),
             snapshots: Mutex::default(),
+            ids,
         };
         let metadata = org.metadata();
         for file in &org.settings.data {
@@ -266,6 +245,8 @@ impl Org {
             fixture: fixture.clone(),
             origin,
             snapshots: Mutex::default(),
+            // Orgs made over the admin API draw random ids, even in deterministic mode.
+            ids: IdGenerator::random(),
         }
     }
 
@@ -289,6 +270,11 @@ impl Org {
     /// The embedded default org.
     pub fn default_org(clock: Clock) -> Result<Org> {
         Org::from_files(fixtures::DEFAULT_ORG, clock)
+    }
+
+    /// The embedded default org with a given id generator.
+    pub fn default_org_with(clock: Clock, ids: IdGenerator) -> Result<Org> {
+        Org::from_files_with(fixtures::DEFAULT_ORG, clock, ids)
     }
 }
 

@@ -27,7 +27,8 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_difference: Option<String>,
     /// Capabilities the target needs: `"strict-auth"` (the runner holds a token and the
-    /// target rejects requests without one).
+    /// target rejects requests without one), `"emulator-admin"` (the emulator's
+    /// `/_emulator/…` API, to inject faults).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
     /// Response parts that legitimately differ between targets and are left out of the

@@ -7,9 +7,15 @@
 //! instead of Dataverse's hex, so a test can tell the admin API's errors from the emulated
 //! service's at a glance.
 
+pub mod clock;
+pub mod faults;
 pub mod health;
+pub mod journal;
 pub mod orgs;
 pub mod snapshots;
+pub mod throttle;
+pub mod verify;
+pub mod wire;
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
@@ -35,7 +41,56 @@ pub type Handler = fn(&App, &Request<Bytes>, &[&str]) -> AdminResult;
 pub const ROUTES: &[(&str, Handler)] = &[
     ("health", health::handle),
     ("orgs", orgs::handle),
+    ("journal", journal_routes),
+    ("faults", faults_routes),
+    ("clock", clock_routes),
 ];
+
+/// The journal, fault and clock handlers answer their own errors (Dataverse-shaped,
+/// through [`wire`]); a path they don't serve is the admin API's 404.
+fn unknown(req: &Request<Bytes>) -> AdminError {
+    AdminError::not_found(format!("No admin endpoint at '{}'.", req.uri().path()))
+}
+
+/// `/_emulator/journal` (GET queries, DELETE clears) and `/_emulator/journal/verify` (POST).
+fn journal_routes(app: &App, req: &Request<Bytes>, rest: &[&str]) -> AdminResult {
+    let answer = match (rest, req.method().clone()) {
+        ([], Method::GET) => journal::query(app.journal(), req),
+        ([], Method::DELETE) => journal::clear(app.journal()),
+        (["verify"], Method::POST) => verify::verify(app.journal(), req),
+        ([] | ["verify"], _) => Err(wire::method_not_allowed(req)),
+        _ => return Err(unknown(req)),
+    };
+    Ok(answer.unwrap_or_else(Reply::from))
+}
+
+/// `/_emulator/faults`: GET shows, POST configures, DELETE clears.
+fn faults_routes(app: &App, req: &Request<Bytes>, rest: &[&str]) -> AdminResult {
+    if !rest.is_empty() {
+        return Err(unknown(req));
+    }
+    let answer = match req.method().clone() {
+        Method::GET => Ok(app.faults().show()),
+        Method::POST => app.faults().configure(req),
+        Method::DELETE => Ok(app.faults().clear()),
+        _ => Err(wire::method_not_allowed(req)),
+    };
+    Ok(answer.unwrap_or_else(Reply::from))
+}
+
+/// `/_emulator/clock`: the clock of the org the Host header names (or the default org).
+fn clock_routes(app: &App, req: &Request<Bytes>, rest: &[&str]) -> AdminResult {
+    if !rest.is_empty() {
+        return Err(unknown(req));
+    }
+    let answer = app.org_for(req).and_then(|org| match req.method().clone() {
+        Method::GET => clock::get(&org),
+        Method::POST => clock::change(&org, req),
+        Method::DELETE => clock::reset(&org),
+        _ => Err(wire::method_not_allowed(req)),
+    });
+    Ok(answer.unwrap_or_else(Reply::from))
+}
 
 /// The part of `path` after [`PREFIX`], if it is an admin path.
 pub fn path(path: &str) -> Option<&str> {

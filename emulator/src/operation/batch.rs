@@ -133,12 +133,12 @@ fn build_request(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, St
     Ok(req)
 }
 
-fn part_response(content_id: Option<String>, method: &str, reply: Reply) -> PartResponse {
+fn part_response(org: &Org, content_id: Option<String>, method: &str, reply: Reply) -> PartResponse {
     let (status, headers, body) = reply.parts();
     let mut out = vec![("OData-Version".to_string(), "4.0".to_string())];
     if status.as_u16() >= 400 {
         // Error parts carry the request id, as the documented error response shows.
-        out.insert(0, ("REQ_ID".to_string(), uuid::Uuid::new_v4().to_string()));
+        out.insert(0, ("REQ_ID".to_string(), org.ids.new_id().to_string()));
     }
     for (name, value) in headers {
         let spelled = match name.as_str() {
@@ -182,7 +182,7 @@ fn run_changeset(ctx: &Ctx<'_, '_>, org: &Org, parts: &[PartRequest]) -> std::re
                 build_request(ctx, part, &ids).and_then(|req| app::execute(org, &req, Access::Transaction(RefCell::new(&mut *tx)), ctx.caller))
             };
             let reply = outcome.unwrap_or_else(Reply::from);
-            let response = part_response(part.content_id.clone(), &part.method, reply);
+            let response = part_response(org, part.content_id.clone(), &part.method, reply);
             if response.status.as_u16() >= 400 {
                 failure = Some(response);
                 return Err(Error::new(Code::BadRequest, "changeset failed"));
@@ -194,7 +194,7 @@ fn run_changeset(ctx: &Ctx<'_, '_>, org: &Org, parts: &[PartRequest]) -> std::re
         }
         Ok(responses)
     });
-    result.map_err(|e| failure.unwrap_or_else(|| part_response(None, "", Reply::from(e))))
+    result.map_err(|e| failure.unwrap_or_else(|| part_response(org, None, "", Reply::from(e))))
 }
 
 pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
@@ -219,7 +219,7 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
                 let reply = build_request(ctx, part, &HashMap::new())
                     .and_then(|req| app::execute(ctx.org, &req, Access::Store(&ctx.org.store), ctx.caller))
                     .unwrap_or_else(Reply::from);
-                let p = part_response(part.content_id.clone(), &part.method, reply);
+                let p = part_response(ctx.org, part.content_id.clone(), &part.method, reply);
                 let ok = p.status.as_u16() < 400;
                 (ItemResponse::Single(p), ok)
             }
@@ -236,7 +236,7 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
             }
         }
     }
-    let (boundary, body) = batch::encode(&results);
+    let (boundary, body) = batch::encode(&results, || ctx.org.ids.new_id());
     let status = if failed && !continue_on_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     Ok(Reply::empty(status).with_body(format!("multipart/mixed; boundary={boundary}"), body.into()))
 }

@@ -298,6 +298,56 @@ impl Ctx<'_, '_> {
 }
 
 impl Operation {
+    /// The message's name, as the request journal shows it: the Dataverse message for
+    /// functions and actions, else the kind of request (`Create`, `RetrieveMultiple`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::ServiceDocument => "ServiceDocument",
+            Operation::Message { message, .. } => message.name,
+            Operation::Metadata => "Metadata",
+            Operation::Definitions { .. } => "RetrieveMetadata",
+            Operation::SchemaWrite { .. } => "SchemaWrite",
+            Operation::Batch => "ExecuteBatch",
+            Operation::Create { .. } => "Create",
+            Operation::RetrieveMultiple { .. } => "RetrieveMultiple",
+            Operation::Count { .. } => "Count",
+            Operation::Retrieve { .. } => "Retrieve",
+            Operation::Upsert { .. } => "Upsert",
+            Operation::Delete { .. } => "Delete",
+            Operation::GetProperty { .. } => "RetrieveProperty",
+            Operation::PutProperty { .. } => "UpdateProperty",
+            Operation::DeleteProperty { .. } => "DeleteProperty",
+            Operation::FileColumn { .. } => "FileColumn",
+            Operation::RetrieveRelated { .. } => "RetrieveRelated",
+            Operation::CountRelated { .. } => "CountRelated",
+            Operation::GetRef { .. } => "RetrieveRef",
+            Operation::Associate { .. } => "Associate",
+            Operation::Disassociate { .. } => "Disassociate",
+        }
+    }
+
+    /// The table the request addresses, if any (for the request journal).
+    pub fn table(&self) -> Option<&Arc<EntityDef>> {
+        match self {
+            Operation::Create { entity } | Operation::RetrieveMultiple { entity } | Operation::Count { entity } => Some(entity),
+            Operation::Message { target: message::Target::Set(entity), .. } => Some(entity),
+            Operation::Message { target: message::Target::Record(record), .. } => Some(&record.entity),
+            Operation::Retrieve { record }
+            | Operation::Upsert { record }
+            | Operation::Delete { record }
+            | Operation::GetProperty { record, .. }
+            | Operation::PutProperty { record, .. }
+            | Operation::DeleteProperty { record, .. }
+            | Operation::FileColumn { record, .. }
+            | Operation::RetrieveRelated { record, .. }
+            | Operation::CountRelated { record, .. }
+            | Operation::GetRef { record, .. }
+            | Operation::Associate { record, .. }
+            | Operation::Disassociate { record, .. } => Some(&record.entity),
+            _ => None,
+        }
+    }
+
     /// Runs the operation.
     pub fn apply(self, ctx: &Ctx<'_, '_>) -> Result<Reply> {
         match self {

@@ -1,11 +1,11 @@
 //! The hyper glue: accept connections, collect each request body (with a size limit),
-//! call [`App::handle`], and shut down gracefully. The service never fails at the hyper
-//! level (`Error = Infallible`): every failure is already a Dataverse error response.
+//! call [`App::handle`], and shut down gracefully. The service fails at the hyper level
+//! only when a fault injected through `/_emulator/faults` asks to drop the connection:
+//! every other failure is already a Dataverse error response.
 
 mod header_case;
 pub mod tls;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
@@ -25,8 +25,47 @@ use crate::wire::response::{Reply, Response};
 
 pub use header_case::CaseFixingIo;
 
+/// What the fault injector (`/_emulator/faults`) asks of the connection, carried in the
+/// response's extensions: wait before answering, and/or close the connection instead of
+/// answering. The server carries it out; the app stays synchronous.
+#[derive(Clone, Default)]
+pub struct ConnectionFault {
+    /// Added latency.
+    pub delay: Duration,
+    /// Close the connection without a response.
+    pub drop: bool,
+    /// Kept alive until the response goes (a service-protection concurrency slot).
+    pub hold: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// The error that makes hyper close a connection without answering.
+#[derive(Debug)]
+pub struct DroppedConnection;
+
+impl std::fmt::Display for DroppedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DroppedConnection {}
+
+/// Answers one request, then carries out any [`ConnectionFault`] the answer asks for.
+async fn serve(app: App, req: Request<Incoming>) -> Result<Response, DroppedConnection> {
+    let mut response = answer(app, req).await;
+    if let Some(fault) = response.extensions_mut().remove::<ConnectionFault>() {
+        if !fault.delay.is_zero() {
+            tokio::time::sleep(fault.delay).await;
+        }
+        if fault.drop {
+            return Err(DroppedConnection);
+        }
+    }
+    Ok(response)
+}
+
 /// Collects the body within the app's limit and hands the request to the app.
-async fn serve(app: App, req: Request<Incoming>) -> Response {
+async fn answer(app: App, req: Request<Incoming>) -> Response {
     let (parts, body) = req.into_parts();
     let limit = app.config().max_body_bytes;
     match Limited::new(body, limit).collect().await {
@@ -85,7 +124,7 @@ async fn run_with(listener: TcpListener, app: App, tls: Option<tokio_rustls::Tls
                     if secure {
                         req.extensions_mut().insert(crate::app::Scheme("https"));
                     }
-                    async move { Ok::<_, Infallible>(serve(app, req).await) }
+                    serve(app, req)
                 });
                 match &tls {
                     None => {

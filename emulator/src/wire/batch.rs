@@ -46,8 +46,9 @@ fn write_part(out: &mut Vec<u8>, delimiter: &str, p: &PartResponse) {
 }
 
 /// Encodes the results; returns the boundary (for the Content-Type header) and the body.
-pub fn encode(items: &[ItemResponse]) -> (String, Vec<u8>) {
-    let boundary = format!("batchresponse_{}", uuid::Uuid::new_v4());
+/// Boundaries take their GUIDs from `new_id` (the org's generator, seeded in deterministic mode).
+pub fn encode(items: &[ItemResponse], new_id: impl Fn() -> uuid::Uuid) -> (String, Vec<u8>) {
+    let boundary = format!("batchresponse_{}", new_id());
     // Sized for the usual part (headers plus a small body), so the buffer rarely regrows.
     let parts: usize = items.iter().map(|i| match i {
         ItemResponse::Single(p) => 256 + p.body.len(),
@@ -58,7 +59,7 @@ pub fn encode(items: &[ItemResponse]) -> (String, Vec<u8>) {
         match item {
             ItemResponse::Single(p) => write_part(&mut out, &boundary, p),
             ItemResponse::ChangeSet(parts) => {
-                let inner = format!("changesetresponse_{}", uuid::Uuid::new_v4());
+                let inner = format!("changesetresponse_{}", new_id());
                 out.extend_from_slice(format!("--{boundary}\r\nContent-Type: multipart/mixed; boundary={inner}\r\n\r\n").as_bytes());
                 for p in parts {
                     write_part(&mut out, &inner, p);

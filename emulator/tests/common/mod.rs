@@ -97,7 +97,11 @@ impl Server {
     /// Starts the default org with the given settings and clock.
     pub async fn start_with_clock(config: Config, clock: Clock) -> Server {
         let org = Org::default_org(clock).expect("default org loads");
-        let app = App::new(Orgs::single(org), config);
+        Self::start_app(App::new(Orgs::single(org), config)).await
+    }
+
+    /// Serves a ready-made app (deterministic mode, a seeded org, …).
+    pub async fn start_app(app: App) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();

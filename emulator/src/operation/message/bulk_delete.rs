@@ -3,7 +3,6 @@
 //! through its states as the job runs (see [`super::jobs`]).
 
 use serde_json::{json, Map, Value as Json};
-use uuid::Uuid;
 
 use super::jobs::{Job, Work};
 use super::{query_expression, response, Binding, Call, Kind, Message, Param};
@@ -47,14 +46,14 @@ fn run(ctx: &Ctx<'_, '_>, call: &Call) -> Result<Reply> {
     let first = work[0].0.logical_name.clone();
     let data = Json::Array(queries).to_string();
     let w = ctx.writer();
-    let id = Uuid::new_v4();
+    let id = ctx.org.ids.new_id();
     let extra = vec![
         ("name".to_string(), Value::String(name)),
         ("operationtype".to_string(), Value::Choice(BULK_DELETE)),
         ("messagename".to_string(), Value::String("BulkDelete".into())),
         ("primaryentitytype".to_string(), Value::String(first)),
         ("data".to_string(), Value::String(data)),
-        ("correlationid".to_string(), Value::Guid(Uuid::new_v4())),
+        ("correlationid".to_string(), Value::Guid(ctx.org.ids.new_id())),
         ("depth".to_string(), Value::Int(1)),
         ("retrycount".to_string(), Value::Int(0)),
     ];

@@ -130,7 +130,7 @@ pub fn create_with(
     input: EntityInput,
     extra: Vec<(String, Value)>,
 ) -> Result<Arc<Record>> {
-    let id = id.or_else(|| input.primary_id(entity)).unwrap_or_else(Uuid::new_v4);
+    let id = id.or_else(|| input.primary_id(entity)).unwrap_or_else(|| w.org.ids.new_id());
     if tx.state().get(&entity.logical_name, id).is_some() {
         return Err(Error::new(Code::DuplicateRecord, "Cannot insert duplicate key."));
     }
