@@ -407,12 +407,13 @@ fn ancestors(state: &State, entity: &str, parent_attribute: &str, id: Uuid) -> V
 pub fn related_ids(state: &State, related: &Related, id: Uuid) -> (String, Vec<Uuid>) {
     match related {
         Related::OneToMany { entity, attribute } => {
+            // The lookup column's equality index, not a scan of the child table.
             let ids = state
                 .table(entity)
+                .map(|t| t.equal(attribute, &id.to_string()))
+                .unwrap_or_default()
                 .into_iter()
-                .flat_map(|t| t.rows())
-                .filter(|r| r.get(attribute).as_ref().is_some_and(|v| v.id == id))
-                .map(|r| r.id)
+                .filter(|child| state.get(entity, *child).is_some_and(|r| r.get(attribute).as_ref().is_some_and(|v| v.id == id)))
                 .collect();
             (entity.clone(), ids)
         }

@@ -150,11 +150,14 @@ pub fn delete(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &EntityDef
     let metadata = w.metadata;
     for rel in &entity.one_to_many {
         let Some(child_def) = metadata.entity(&rel.referencing_entity) else { continue };
-        let children: Vec<Arc<Record>> = tx
-            .state()
+        // The lookup column's equality index finds the children without a table scan.
+        let state = tx.state();
+        let children: Vec<Arc<Record>> = state
             .table(&rel.referencing_entity)
+            .map(|t| t.equal(&rel.referencing_attribute, &id.to_string()))
+            .unwrap_or_default()
             .into_iter()
-            .flat_map(|t| t.rows())
+            .filter_map(|child| state.get(&rel.referencing_entity, child))
             .filter(|r| r.get(&rel.referencing_attribute).as_ref().is_some_and(|v| v.id == id && v.logical_name == entity.logical_name))
             .cloned()
             .collect();
