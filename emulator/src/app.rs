@@ -35,6 +35,8 @@ struct Inner {
     journal: Journal,
     /// Injected faults and service-protection counters (`/_emulator/faults`).
     faults: Faults,
+    /// Webhook delivery attempts (`/_emulator/webhooks/deliveries`).
+    webhooks: crate::webhooks::Deliveries,
 }
 
 /// The emulator application: cheap to clone, shared by every connection.
@@ -50,7 +52,7 @@ impl App {
     /// An app serving the given orgs.
     pub fn new(orgs: Orgs, config: Config) -> App {
         let journal = Journal::new(config.journal_size);
-        App { inner: Arc::new(Inner { orgs, config, keys: std::sync::OnceLock::new(), grants: Grants::default(), journal, faults: Faults::default() }) }
+        App { inner: Arc::new(Inner { orgs, config, keys: std::sync::OnceLock::new(), grants: Grants::default(), journal, faults: Faults::default(), webhooks: Default::default() }) }
     }
 
     /// An app serving one org with default settings.
@@ -76,6 +78,24 @@ impl App {
     /// The fault settings.
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
+    }
+
+    /// The webhook delivery journal.
+    pub fn webhooks(&self) -> &crate::webhooks::Deliveries {
+        &self.inner.webhooks
+    }
+
+    /// Delivers the webhooks that writes committed since the last call call for (the
+    /// server runs this after every request, before the response goes out, so synchronous
+    /// steps have been called by the time the client sees its answer). `host` is the host
+    /// the request addressed.
+    pub async fn deliver_webhooks(&self, host: &str) {
+        for (_, org) in self.inner.orgs.list() {
+            let planned = crate::webhooks::plan(&org, host);
+            if !planned.is_empty() {
+                crate::webhooks::send(&self.inner.webhooks, planned).await;
+            }
+        }
     }
 
     /// The org a request addresses (the admin API's per-org resources use it).

@@ -56,6 +56,7 @@ pub mod query;
 pub mod route;
 pub mod server;
 pub mod store;
+pub mod webhooks;
 pub mod wire;
 
 pub use app::App;

@@ -44,6 +44,7 @@ pub const ROUTES: &[(&str, Handler)] = &[
     ("journal", journal_routes),
     ("faults", faults_routes),
     ("clock", clock_routes),
+    ("webhooks", crate::webhooks::deliveries::admin),
 ];
 
 /// The journal, fault and clock handlers answer their own errors (Dataverse-shaped,

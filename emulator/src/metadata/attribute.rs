@@ -209,6 +209,13 @@ impl AttributeDef {
         !self.hidden && self.valid_for_read && self.kind != AttributeType::PartyList
     }
 
+    /// Whether a request body may carry the column: every OData property, plus write-only
+    /// columns (valid for create or update but not for read, such as
+    /// `serviceendpoint.authvalue`), which are accepted and never returned.
+    pub fn is_writable_property(&self) -> bool {
+        self.is_odata_property() || (!self.hidden && (self.valid_for_create || self.valid_for_update) && self.kind != AttributeType::PartyList)
+    }
+
     /// The JSON property name: `_primarycontactid_value` for lookups, the logical name otherwise.
     pub fn property_name(&self) -> &str {
         &self.property

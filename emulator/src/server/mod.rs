@@ -71,11 +71,14 @@ async fn answer(app: App, req: Request<Incoming>) -> Response {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => {
             let req = Request::from_parts(parts, collected.to_bytes());
+            let host = crate::app::request_host(&req);
             // A panic is an emulator bug; answer it as one instead of dropping the
             // connection. The store's undo log and lock recovery keep the data consistent.
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.handle(req))).unwrap_or_else(|_| {
+            let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.handle(req))).unwrap_or_else(|_| {
                 Reply::from(Error::internal("the request handler panicked; this is an emulator bug")).build()
-            })
+            });
+            app.deliver_webhooks(&host).await;
+            response
         }
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Reply::from(Error::new(
             Code::RequestTooLarge,

@@ -22,7 +22,7 @@ pub use snapshot::Snapshot;
 pub use value::{choices_text, EntityRef, Value};
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use uuid::Uuid;
 
@@ -148,6 +148,23 @@ enum Undo {
     Session { token: String, previous: Option<Arc<UploadSession>> },
 }
 
+/// One row change a committed transaction made, in order: `before` `None` is a create,
+/// `after` `None` a delete. Webhook steps fire from these (after commit only, so a
+/// rolled-back changeset never notifies anyone).
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The table's logical name.
+    pub table: String,
+    /// The row as it was before this change.
+    pub before: Option<Arc<Record>>,
+    /// The row as this change left it.
+    pub after: Option<Arc<Record>>,
+}
+
+/// The table whose rows arm change capture: while no step is registered, commits record
+/// nothing, so bulk loads and benchmarks pay nothing for webhooks.
+const STEP_TABLE: &str = "sdkmessageprocessingstep";
+
 /// A write in progress. Dropped without [`Store::write`] returning `Ok`, its changes are undone.
 pub struct Transaction<'a> {
     state: &'a mut State,
@@ -156,6 +173,8 @@ pub struct Transaction<'a> {
     schema: &'a RwLock<Arc<Metadata>>,
     /// A schema changed by this transaction, published only when it commits.
     pending_schema: Option<Arc<Metadata>>,
+    /// Row changes, for the commit outbox.
+    changes: Vec<Change>,
 }
 
 impl Transaction<'_> {
@@ -259,6 +278,7 @@ impl Transaction<'_> {
             t.unindex(p);
         }
         t.index(&record);
+        self.changes.push(Change { table: table.to_string(), before: previous.clone(), after: Some(record.clone()) });
         self.undo.push(Undo::Row { table: table.to_string(), id: record.id, previous });
         Ok(record)
     }
@@ -268,6 +288,7 @@ impl Transaction<'_> {
         let t = self.state.tables.get_mut(table)?;
         let previous = t.rows.remove(&id)?;
         t.unindex(&previous);
+        self.changes.push(Change { table: table.to_string(), before: Some(previous.clone()), after: None });
         self.undo.push(Undo::Row { table: table.to_string(), id, previous: Some(previous.clone()) });
         Some(previous)
     }
@@ -289,6 +310,7 @@ impl Transaction<'_> {
     }
 
     fn rollback(&mut self) {
+        self.changes.clear();
         while let Some(u) = self.undo.pop() {
             match u {
                 Undo::Table { name, previous } => {
@@ -343,6 +365,8 @@ pub struct Store {
     state: RwLock<State>,
     /// The published schema. Its lock is only ever held to clone or swap the `Arc`.
     schema: RwLock<Arc<Metadata>>,
+    /// Committed row changes not yet taken by the webhook dispatcher ([`Store::take_changes`]).
+    outbox: Mutex<Vec<Change>>,
 }
 
 impl Store {
@@ -352,12 +376,17 @@ impl Store {
             .entities()
             .map(|e| (e.logical_name.clone(), Table { key_defs: e.keys.clone(), ..Default::default() }))
             .collect();
-        Store { state: RwLock::new(State { tables, ..Default::default() }), schema: RwLock::new(metadata) }
+        Store { state: RwLock::new(State { tables, ..Default::default() }), schema: RwLock::new(metadata), outbox: Mutex::default() }
     }
 
     /// The current schema: a snapshot that stays valid (and unchanged) while it is held.
     pub fn metadata(&self) -> Arc<Metadata> {
         read_schema(&self.schema)
+    }
+
+    /// Takes the row changes committed since the last call, oldest first.
+    pub fn take_changes(&self) -> Vec<Change> {
+        std::mem::take(&mut *self.outbox.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// A consistent read view. Hold it only as long as needed: writers wait for it.
@@ -370,7 +399,7 @@ impl Store {
     /// Runs `f` atomically: either all its changes stay, or (on `Err`) none do.
     pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None };
+        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, changes: Vec::new() };
         // Undo on a panic too, so that even an emulator bug never leaves half a write.
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx))) {
             Ok(result) => {
@@ -380,6 +409,10 @@ impl Store {
                     // Published while the write lock is still held, so no reader sees the
                     // new rows with the old schema's table list or the other way round.
                     *self.schema.write().unwrap_or_else(|e| e.into_inner()) = schema;
+                }
+                if result.is_ok() && tx.state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()) {
+                    let changes = std::mem::take(&mut tx.changes);
+                    self.outbox.lock().unwrap_or_else(|e| e.into_inner()).extend(changes);
                 }
                 result
             }

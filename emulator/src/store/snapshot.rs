@@ -61,7 +61,7 @@ impl State {
 impl Store {
     /// A store starting from `snapshot` (its state is copied: rows stay shared `Arc`s).
     pub fn from_snapshot(snapshot: &Snapshot) -> Store {
-        Store { state: std::sync::RwLock::new((*snapshot.state).clone()), schema: std::sync::RwLock::new(snapshot.metadata.clone()) }
+        Store { state: std::sync::RwLock::new((*snapshot.state).clone()), schema: std::sync::RwLock::new(snapshot.metadata.clone()), outbox: Default::default() }
     }
 
     /// The current rows and schema, consistent with each other.

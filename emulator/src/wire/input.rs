@@ -104,7 +104,7 @@ pub fn decode_object(metadata: &Metadata, entity: &EntityDef, map: Map<String, J
             // Instance annotations (`@odata.type`, `x@OData.Community…`) carry no data.
             continue;
         }
-        if let Some(attr) = entity.attribute(&key).filter(|a| a.is_odata_property() && !a.kind.is_lookup()) {
+        if let Some(attr) = entity.attribute(&key).filter(|a| a.is_writable_property() && !a.kind.is_lookup()) {
             let value = decode_value(attr, &json).map_err(|inner| Error::payload(set, inner))?;
             fields.push(Field::Value { attribute: attr.logical_name.clone(), value });
             continue;

@@ -1,0 +1,67 @@
+//! Makes the POSTs, with Dataverse's delivery semantics (§9.3): any non-2xx is a failure,
+//! a 502, 503 or 504 is retried once, and the wait for a response is bounded (60 s).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+use super::deliveries::{Attempt, Deliveries};
+use super::Delivery;
+
+/// How long Dataverse waits for the receiver.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sends the deliveries: synchronous ones in order before returning, asynchronous ones on
+/// their own tokio task. Every attempt is journaled.
+pub async fn send(journal: &Deliveries, deliveries: Vec<Delivery>) {
+    for d in deliveries {
+        if d.mode == 1 {
+            let journal = journal.clone();
+            tokio::spawn(async move { deliver(&journal, d).await });
+        } else {
+            deliver(journal, d).await;
+        }
+    }
+}
+
+/// One delivery: a first try and, on 502/503/504, one retry.
+async fn deliver(journal: &Deliveries, d: Delivery) {
+    for attempt in 1..=2 {
+        let outcome = post(&d).await;
+        let retry = matches!(outcome, Ok(502..=504)) && attempt == 1;
+        journal.record(Attempt::new(&d, attempt, outcome));
+        if !retry {
+            break;
+        }
+    }
+}
+
+/// One POST over HTTP/1.1: the receiver's status, or why there was none.
+async fn post(d: &Delivery) -> Result<u16, String> {
+    let uri: http::Uri = d.url.parse().map_err(|e| format!("invalid url: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(format!("unsupported scheme in '{}': only http receivers are reached", d.url));
+    }
+    let host = uri.host().ok_or("url has no host")?.to_string();
+    let port = uri.port_u16().unwrap_or(80);
+    let mut req = http::Request::post(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(http::header::HOST, uri.authority().map_or(host.clone(), |a| a.to_string()))
+        .header(http::header::CONTENT_TYPE, "application/json");
+    for (k, v) in &d.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let req = req.body(Full::new(Bytes::from(d.body.clone()))).map_err(|e| e.to_string())?;
+    let exchange = async {
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        // Drain the body so the receiver sees a complete exchange.
+        let _ = resp.into_body().collect().await;
+        Ok(status)
+    };
+    tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| "timed out after 60 s".to_string())?
+}
