@@ -53,6 +53,7 @@ pub mod operation;
 pub mod org;
 pub mod persist;
 pub mod query;
+pub mod replay;
 pub mod route;
 pub mod server;
 pub mod store;

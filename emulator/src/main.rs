@@ -41,6 +41,70 @@ enum Command {
         #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
         state_dir: Option<PathBuf>,
     },
+    /// Read an org's schema into fixture table files (`<out>/tables/<table>.json`), from
+    /// saved EntityDefinitions JSON exports or from a live org (--url).
+    ImportSchema(ImportArgs),
+    /// Run a recording proxy in front of an org: point clients at it, and every exchange
+    /// is written to <out>/scenario.json with the records seen in <out>/seed.json.
+    Record(RecordArgs),
+    /// Replay a recording against an emulator seeded with its records, and report every
+    /// response that differs from the recorded one.
+    Replay {
+        /// The recording directory (`record --out`).
+        dir: PathBuf,
+        /// The fixture the seed records are laid over (default: the embedded default org).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+    },
+}
+
+/// Connection to a live org, with the conformance suite's environment variables.
+#[derive(clap::Args)]
+struct OrgArgs {
+    /// A bearer token (otherwise one is fetched with the client credentials below).
+    #[arg(long, env = "DATAVERSE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[arg(long, env = "DATAVERSE_TENANT_ID")]
+    tenant: Option<String>,
+    #[arg(long, env = "DATAVERSE_CLIENT_ID")]
+    client_id: Option<String>,
+    #[arg(long, env = "DATAVERSE_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The token service for the client credentials.
+    #[arg(long, env = "DATAVERSE_AUTHORITY", default_value = "https://login.microsoftonline.com")]
+    authority: String,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Saved EntityDefinitions exports (`{"value": [...]}`, an array, or one table).
+    files: Vec<PathBuf>,
+    /// Fetch the schema from this org instead (org URL or Web API root).
+    #[arg(long, env = "DATAVERSE_URL")]
+    url: Option<String>,
+    #[command(flatten)]
+    org: OrgArgs,
+    /// Keep only these tables (comma-separated), plus the tables their lookups target.
+    #[arg(long, value_delimiter = ',')]
+    tables: Vec<String>,
+    /// The fixture directory to write `tables/` into.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct RecordArgs {
+    /// The org to forward to (org URL or Web API root).
+    #[arg(long, env = "DATAVERSE_URL")]
+    target: String,
+    #[command(flatten)]
+    org: OrgArgs,
+    /// The recording directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Port for the proxy on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 5556)]
+    port: u16,
 }
 
 #[derive(clap::Args)]
@@ -252,6 +316,72 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// A target for an org URL, with a token from --token or the client credentials.
+async fn org_target(url: &str, args: &OrgArgs) -> Result<conformance_runner::target::Target, String> {
+    use conformance_runner::target::{client_credentials_token, Credentials, Target};
+    let client = conformance_runner::http::Client::new(None)?;
+    let mut target = Target::new("org", url, client.clone(), None)?;
+    target.token = match (&args.token, &args.tenant, &args.client_id, &args.client_secret) {
+        (Some(t), ..) => Some(t.clone()),
+        (None, Some(tenant), Some(id), Some(secret)) => {
+            let creds = Credentials { authority: args.authority.clone(), tenant: tenant.clone(), client_id: id.clone(), client_secret: secret.clone() };
+            Some(client_credentials_token(&client, &creds, &target.origin).await?)
+        }
+        _ => None,
+    };
+    Ok(target)
+}
+
+async fn import_schema(args: ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
+    use dataverse_emulator::replay::schema_import::{fetch_live, import, tables_in, write_tables};
+    let keep = (!args.tables.is_empty()).then_some(args.tables.as_slice());
+    let definitions = match &args.url {
+        Some(url) => fetch_live(&org_target(url, &args.org).await?, None).await?,
+        None if args.files.is_empty() => return Err("give saved EntityDefinitions files, or --url <org>".into()),
+        None => {
+            let mut all = Vec::new();
+            for f in &args.files {
+                let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+                all.extend(tables_in(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?));
+            }
+            all
+        }
+    };
+    let imported = import(definitions, keep);
+    for w in &imported.warnings {
+        eprintln!("warning: {w}");
+    }
+    write_tables(&args.out, &imported)?;
+    println!("imported {} table(s) into {}", imported.tables.len(), args.out.join("tables").display());
+    Ok(())
+}
+
+async fn record(args: RecordArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let target = org_target(&args.target, &args.org).await?;
+    let recorder = dataverse_emulator::replay::proxy::Recorder::start(target, &args.out, args.port).await?;
+    println!("Recording proxy for {} at {}/api/data/v9.2/ into {}", args.target, recorder.url(), args.out.display());
+    println!("Ready. Press Ctrl-C to stop.");
+    shutdown_signal().await;
+    println!("Recorded {} exchange(s).", recorder.count());
+    Ok(())
+}
+
+async fn replay(dir: PathBuf, fixtures: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
+    let (result, notes) = dataverse_emulator::replay::play::replay(&dir, fixtures.as_deref()).await?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    conformance_runner::report::print_table("emulator", std::slice::from_ref(&result));
+    for f in &result.failures {
+        println!("difference: {f}");
+    }
+    if result.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} difference(s) from the recording", result.failures.len()).into())
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -261,6 +391,9 @@ async fn main() {
             .map_err(|e| e.into())
             .and_then(|t| t.ca_file.ok_or_else(|| "no CA file was created".into()))
             .map(|ca| println!("{}", ca.display())),
+        Command::ImportSchema(args) => import_schema(args).await,
+        Command::Record(args) => record(args).await,
+        Command::Replay { dir, fixtures } => replay(dir, fixtures).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
