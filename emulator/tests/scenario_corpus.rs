@@ -1,6 +1,8 @@
-//! Plays the whole scenario corpus against an in-process emulator in strict auth mode, with
-//! a token from its own token endpoint, so `cargo test --workspace` covers the corpus and
-//! the runner. A scenario marked `known_difference` must still fail (expected-unsupported).
+//! Plays the whole raw-HTTP scenario corpus (`conformance-tests/scenarios`, through the
+//! `conformance-runner` library) against an in-process emulator in strict auth mode, with a
+//! token from its own token endpoint, so `cargo test --workspace` covers the corpus and the
+//! runner. (It lives here, not in the runner, because the emulator uses the runner's library
+//! for record/replay: a dev-dependency back would be a cycle cargo can't build doctests for.) A scenario marked `known_difference` must still fail (expected-unsupported).
 
 use conformance_runner::run::{Outcome, RunOptions};
 use conformance_runner::target::{client_credentials_token, Credentials, Target};
