@@ -108,7 +108,11 @@ impl App {
     /// Answers one request. Never panics on client input and never fails: errors become
     /// Dataverse error responses.
     pub fn handle(&self, req: Request<Bytes>) -> Response {
-        // The admin API (`/_emulator/…`) is not part of the emulated service: no journal, no faults.
+        // The dashboard and the admin API (`/_emulator/…`) are not part of the emulated
+        // service: no journal, no faults.
+        if let Some(target) = crate::ui::target(req.uri().path()) {
+            return crate::ui::handle(self, &req, target).build();
+        }
         if let Some(rest) = admin::path(req.uri().path()) {
             return admin::handle(self, &req, rest).build();
         }

@@ -57,6 +57,7 @@ pub mod replay;
 pub mod route;
 pub mod server;
 pub mod store;
+pub mod ui;
 pub mod webhooks;
 pub mod wire;
 
