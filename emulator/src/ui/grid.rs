@@ -13,8 +13,8 @@ use super::{PageResult, Problem};
 /// Rows per page.
 pub const PAGE_SIZE: u32 = 25;
 
-/// Columns shown before the user picks others (after the primary name).
-const DEFAULT_COLUMNS: usize = 5;
+/// Text columns shown before the user picks others (after the primary name).
+const DEFAULT_TEXT_COLUMNS: usize = 3;
 
 /// `/_emulator/ui/grid?org=<name>&etn=<table>` (and `main.aspx?pagetype=entitylist`).
 pub fn page(org: &Org, etn: &str) -> PageResult {
@@ -75,14 +75,14 @@ fn columns(table: &EntityDef) -> Value {
     )
 }
 
-/// The primary name, then the first few everyday columns in definition order.
+/// The primary name, the first few text columns in definition order, then the owner and
+/// when the record last changed: what a person scanning a table wants first.
 fn defaults(table: &EntityDef) -> Vec<String> {
-    let everyday = |a: &&AttributeDef| {
-        listable(a)
-            && Some(&a.logical_name) != table.primary_name.as_ref()
-            && a.logical_name != table.primary_id
-            && matches!(a.kind, AttributeType::String | AttributeType::Picklist | AttributeType::State | AttributeType::Lookup | AttributeType::Customer | AttributeType::Money | AttributeType::DateTime)
+    let text = |a: &&AttributeDef| {
+        listable(a) && a.valid_for_create && Some(&a.logical_name) != table.primary_name.as_ref() && matches!(a.kind, AttributeType::String)
     };
-    let primary = table.primary_name.iter().cloned();
-    primary.chain(table.attributes.iter().filter(everyday).take(DEFAULT_COLUMNS).map(|a| a.logical_name.clone())).collect()
+    let mut columns: Vec<String> = table.primary_name.iter().cloned().collect();
+    columns.extend(table.attributes.iter().filter(text).take(DEFAULT_TEXT_COLUMNS).map(|a| a.logical_name.clone()));
+    columns.extend(["ownerid", "modifiedon"].into_iter().filter(|c| table.attribute(c).is_some_and(listable)).map(str::to_string));
+    columns
 }

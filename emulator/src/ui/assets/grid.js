@@ -96,7 +96,9 @@
         return tr;
       }),
     );
-    const total = page["@odata.count"];
+    // Later pages may not repeat the count: keep the first page's.
+    if (state.pages.length === 1) state.total = page["@odata.count"];
+    const total = page["@odata.count"] ?? state.total;
     const first = (state.pages.length - 1) * meta.pageSize;
     document.getElementById("grid-status").textContent =
       rows.length === 0 ? "No records." : `Records ${first + 1}–${first + rows.length}${total !== undefined ? ` of ${total}` : ""}`;

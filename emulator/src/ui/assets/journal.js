@@ -6,6 +6,7 @@
 (() => {
   const POLL_MS = 1000;
   const KEEP = 500;
+  const NOT_REPLAYED = ["host", "content-length", "connection", "accept-encoding", "accept-language", "authorization", "user-agent", "origin", "referer", "pragma", "cache-control"];
   const entries = [];
   let since = 0;
   let selected = null;
@@ -43,8 +44,8 @@
     const host = e.requestHeaders.host ?? location.host;
     const parts = [`curl -X ${e.method} ${quote(`${location.protocol}//${host}${e.url}`)}`];
     for (const [name, value] of Object.entries(e.requestHeaders)) {
-      if (["host", "content-length", "connection", "accept-encoding"].includes(name)) continue;
-      if (name === "authorization") continue;
+      // What the browser adds on its own, and the (redacted) token, are left out.
+      if (NOT_REPLAYED.includes(name) || name.startsWith("sec-")) continue;
       parts.push(`-H ${quote(`${name}: ${value}`)}`);
     }
     if (e.requestBody) parts.push(`--data-raw ${quote(e.requestBody)}`);

@@ -1,0 +1,165 @@
+// The dashboard in a real browser: the grid (paging, sorting, a bad $filter's pointed
+// error), a record edit that reaches the request journal, a main.aspx record URL, and user
+// text that stays text. Each test saves a screenshot.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { launch, screenshot } from "../lib/browser.mjs";
+import { startEmulator } from "../lib/emulator.mjs";
+
+const FABRIKAM = "a0000000-0000-4000-8000-000000000001";
+const PHONECALL = "d0000000-0000-4000-8000-000000000001";
+
+let emulator;
+let browser;
+
+before(async () => {
+  emulator = await startEmulator();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await emulator?.stop();
+});
+
+/** A new page that fails the test on any script error or CSP violation. */
+async function open(path) {
+  const page = await browser.context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && problems.push(`console error: ${m.text()}`));
+  page.problems = problems;
+  const response = await page.goto(`${emulator.base}${path}`);
+  assert.equal(response.status(), 200, `GET ${path}`);
+  return page;
+}
+
+async function webApi(method, path, body) {
+  const res = await fetch(`${emulator.base}/api/data/v9.2/${path}`, {
+    method,
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: body && JSON.stringify(body),
+  });
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+  return res;
+}
+
+test("the grid lists records, sorts by a column and pages through @odata.nextLink", async () => {
+  for (let i = 0; i < 27; i++) await webApi("POST", "accounts", { name: `Grid test ${String(i).padStart(2, "0")}` });
+  const page = await open("/_emulator/ui/grid?org=default&etn=account");
+  await page.locator("#grid tbody tr").first().waitFor();
+  assert.equal(await page.locator("#grid tbody tr").count(), 25);
+  assert.match(await page.locator("#grid-status").textContent(), /Records 1–25 of 30/);
+  // Sorted by name ascending: "A. Datum Corporation" first.
+  assert.equal(await page.locator("#grid tbody tr >> nth=0 >> td >> nth=0").textContent(), "A. Datum Corporation");
+  await screenshot(page, "grid");
+
+  await page.click("#next");
+  await page.locator("#grid-status", { hasText: "Records 26–30 of 30" }).waitFor();
+  assert.equal(await page.locator("#grid tbody tr").count(), 5);
+  assert.equal(await page.locator("#page-number").textContent(), "2");
+  await page.click("#prev");
+  await page.locator("#grid-status", { hasText: "Records 1–25 of 30" }).waitFor();
+
+  // Click the name header again: descending.
+  await page.click('#grid thead th[data-column="name"]');
+  await page.locator('#grid thead th[data-column="name"]', { hasText: "▼" }).waitFor();
+  assert.equal(await page.locator("#grid tbody tr >> nth=0 >> td >> nth=0").textContent(), "Grid test 26");
+
+  // The column chooser adds a column.
+  await page.click("#column-chooser summary");
+  await page.check("#col-accountnumber");
+  await page.locator('#grid thead th[data-column="accountnumber"]').waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test("a bad $filter shows the parser's message pointing at the mistake", async () => {
+  const page = await open("/main.aspx?pagetype=entitylist&etn=account");
+  await page.locator("#grid tbody tr").first().waitFor();
+  await page.fill("#filter", "name eqq 'Fabrikam'");
+  await page.click("#apply");
+  const error = page.locator("#grid-error");
+  await error.waitFor({ state: "visible" });
+  const text = await error.textContent();
+  assert.match(text, /Syntax error at position 5 in 'name eqq 'Fabrikam''/);
+  // The caret sits under "eqq".
+  const lines = text.split("\n");
+  const expr = lines.findIndex((l) => l.trim() === "name eqq 'Fabrikam'");
+  assert.ok(expr > 0, text);
+  assert.equal(lines[expr + 1].indexOf("^") - lines[expr].indexOf("n"), 5, text);
+  await screenshot(page, "grid-filter-error");
+
+  // A good filter clears the error and narrows the grid.
+  await page.fill("#filter", "startswith(name,'Fabri')");
+  await page.click("#apply");
+  await error.waitFor({ state: "hidden" });
+  await page.locator("#grid-status", { hasText: "of 1" }).waitFor();
+  assert.equal(await page.locator("#grid tbody tr").count(), 1);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test("editing a record PATCHes it through the Web API and the journal shows the request", async () => {
+  const page = await open(`/_emulator/ui/record?org=default&etn=account&id=${FABRIKAM}`);
+  await page.click("#edit");
+  const phone = page.locator('tr[data-column="telephone1"] .edit');
+  await phone.fill("+1 425 555 0142");
+  await Promise.all([page.waitForNavigation(), page.click("#save")]);
+  assert.equal(await page.locator('tr[data-column="telephone1"] td.value').textContent(), "+1 425 555 0142");
+  const stored = await (await webApi("GET", `accounts(${FABRIKAM})?$select=telephone1`)).json();
+  assert.equal(stored.telephone1, "+1 425 555 0142");
+
+  const journal = await open("/_emulator/ui/journal");
+  await journal.fill("#journal-search", "PATCH accounts");
+  const row = journal.locator("#journal tbody tr", { hasText: "PATCH" }).first();
+  await row.waitFor();
+  assert.match(await row.textContent(), /204/);
+  await row.click();
+  const detail = journal.locator("#journal-detail");
+  await detail.waitFor({ state: "visible" });
+  assert.match(await detail.textContent(), /"telephone1": "\+1 425 555 0142"/);
+  const curl = await journal.locator("#curl").textContent();
+  assert.match(curl, new RegExp(`^curl -X PATCH '${emulator.base}/org/default/api/data/v9.2/accounts\\(${FABRIKAM}\\)'`));
+  assert.match(curl, /--data-raw '\{"telephone1":"\+1 425 555 0142"\}'/);
+  assert.match(curl, /-H 'if-match: W\/"\d+"'/);
+  await screenshot(journal, "journal");
+  assert.deepEqual([...page.problems, ...journal.problems], []);
+  await page.close();
+  await journal.close();
+});
+
+test("a main.aspx record URL renders the phone call with its parties and lookups", async () => {
+  const page = await open(`/main.aspx?appid=00000000-0000-0000-0000-000000000001&pagetype=entityrecord&etn=phonecall&id=%7B${PHONECALL}%7D`);
+  assert.equal(await page.locator("h1").textContent(), "Follow-up on order status");
+  const parties = page.locator("#activity-parties tbody tr");
+  assert.ok((await parties.count()) >= 1, "the phone call has activity parties");
+  const link = page.locator("#activity-parties a.lookup").first();
+  const href = await link.getAttribute("href");
+  assert.match(href, /^\/_emulator\/ui\/record\?org=default&etn=(contact|account|systemuser|lead)&id=/);
+  await screenshot(page, "record-page");
+  await link.click();
+  await page.waitForLoadState();
+  assert.equal(await page.locator("#record").count(), 1);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test("record text that looks like markup stays text", async () => {
+  const name = `<img src=x onerror="document.title='pwned'">Evil & Co`;
+  const res = await webApi("POST", "accounts", { name });
+  const id = /\(([0-9a-f-]{36})\)/.exec(res.headers.get("odata-entityid"))[1];
+  const record = await open(`/_emulator/ui/record?org=default&etn=account&id=${id}`);
+  assert.equal(await record.locator("h1").textContent(), name);
+  assert.equal(await record.locator("main img").count(), 0);
+  const grid = await open(`/_emulator/ui/grid?org=default&etn=account`);
+  await grid.fill("#filter", "startswith(name,'<img')");
+  await grid.click("#apply");
+  await grid.locator("#grid tbody td", { hasText: "Evil & Co" }).waitFor();
+  assert.equal(await grid.locator("#grid img").count(), 0);
+  assert.notEqual(await grid.title(), "pwned");
+  assert.deepEqual([...record.problems, ...grid.problems], []);
+  await record.close();
+  await grid.close();
+});
