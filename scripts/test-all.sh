@@ -5,6 +5,8 @@
 # and the raw-HTTP scenario corpus (conformance-tests/scenarios, played by conformance-runner).
 # Each part prints a per-operation table; conformance-tests/tools/report.py then writes
 # conformance-tests/report.json and ends the run with one line "N passed, N failed".
+# The browser part drives the web dashboard in Debian's headless chromium (installed with apt when
+# missing and run as root).
 # Needs the Rust toolchain, Node 20 and npm, and Python 3.10+ with venv and pip (packages from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,19 @@ export DATAVERSE_EMULATOR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/dataverse-
   node lib/run.mjs --test-reporter-destination=stdout \
     --test-reporter=./lib/summary-reporter.mjs --test-reporter-destination=../results/node.json
 ) || failed_parts+=("node")
+
+echo "==> browser: the web dashboard and main.aspx in headless chromium (playwright-core)"
+# Debian's chromium, driven through playwright-core (which downloads no browser of its own).
+# Installed here when missing and this run may use apt; the tests report it missing otherwise.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+(
+  cd conformance-tests/browser
+  npm ci --no-audit --no-fund --loglevel=error
+  # Screenshots land in conformance-tests/results/screenshots/ as the run's artifacts.
+  npm test
+) || failed_parts+=("browser")
 
 echo "==> conformance: PowerPlatform-Dataverse-Client 1.1.0 (pytest)"
 venv=conformance-tests/python/.venv

@@ -146,7 +146,7 @@ async fn main_aspx_opens_records_and_grids_in_the_routed_org() {
     let host = format!("sales.localhost:{}", s.addr.port());
     assert!(html(&s.get_with(&format!("/{path}"), &[("Host", &host)]).await, 200).contains("<h1>Sales only</h1>"));
     let r = s.get(&format!("/{path}")).await;
-    assert!(html(&r, 404).contains(&format!("{id}")), "the default org has no such record: {}", r.text);
+    assert!(html(&r, 404).contains(id.as_str()), "the default org has no such record: {}", r.text);
     assert!(html(&s.get(&format!("/org/nosuch/{path}")).await, 404).contains("No org named &#39;nosuch&#39;."));
 }
 

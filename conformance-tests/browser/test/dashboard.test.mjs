@@ -163,3 +163,33 @@ test("record text that looks like markup stays text", async () => {
   await record.close();
   await grid.close();
 });
+
+test("a fault rule can be switched off and on again from the faults view", async () => {
+  const rule = { path: "accounts", status: 503, code: "0x80040216", message: "Injected by the browser test", times: 100 };
+  const admin = (method, body) =>
+    fetch(`${emulator.base}/_emulator/faults`, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) }).then((r) => r.json());
+  await admin("POST", { errors: [rule] });
+  const page = await open("/_emulator/ui/webhooks");
+  const row = page.locator('#faults tbody tr[data-kind="errors"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /Injected by the browser test/);
+  assert.equal(await row.locator(".fault-toggle").isChecked(), true);
+  await screenshot(page, "faults");
+
+  await row.locator(".fault-toggle").uncheck();
+  await page.locator('#faults tbody tr.off[data-kind="errors"]').waitFor();
+  let settings = await admin("GET");
+  assert.deepEqual(settings.errors, []);
+  assert.equal(settings.active, false);
+
+  await page.locator('#faults tbody tr.off[data-kind="errors"] .fault-toggle').check();
+  await page.locator('#faults tbody tr:not(.off)[data-kind="errors"]').waitFor();
+  settings = await admin("GET");
+  assert.equal(settings.errors.length, 1);
+  assert.equal(settings.errors[0].message, rule.message);
+  assert.equal(settings.active, true);
+  assert.equal(await page.locator("#faults tbody tr.off").count(), 0);
+  await fetch(`${emulator.base}/_emulator/faults`, { method: "DELETE" });
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
