@@ -3,6 +3,7 @@
 // text that stays text. Each test saves a screenshot.
 
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { launch, screenshot } from "../lib/browser.mjs";
 import { startEmulator } from "../lib/emulator.mjs";
@@ -192,4 +193,53 @@ test("a fault rule can be switched off and on again from the faults view", async
   await fetch(`${emulator.base}/_emulator/faults`, { method: "DELETE" });
   assert.deepEqual(page.problems, []);
   await page.close();
+});
+
+test("an edit made on a record page reaches a registered webhook, shown among the deliveries", async () => {
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      received.push(JSON.parse(body));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((done) => receiver.listen(0, "127.0.0.1", done));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/api/hook`;
+  try {
+    const endpoint = await webApi("POST", "serviceendpoints", { name: "ui hook", contract: 8, authtype: 4, authvalue: "s3cret", messageformat: 2, url: hookUrl });
+    const endpointId = /\(([0-9a-f-]{36})\)/.exec(endpoint.headers.get("odata-entityid"))[1];
+    await webApi("POST", "sdkmessageprocessingsteps", {
+      name: "on account update",
+      stage: 40,
+      mode: 0,
+      rank: 1,
+      filteringattributes: "name",
+      "eventhandler_serviceendpoint@odata.bind": `/serviceendpoints(${endpointId})`,
+      "sdkmessageid@odata.bind": "/sdkmessages(5b3d8c1e-2f4a-4e6b-9c7d-000000000501)",
+      "sdkmessagefilterid@odata.bind": "/sdkmessagefilters(5b3d8c1e-2f4a-4e6b-9c7d-000000000601)",
+    });
+    const page = await open(`/_emulator/ui/record?org=default&etn=account&id=${FABRIKAM}`);
+    await page.click("#edit");
+    await page.locator('tr[data-column="name"] .edit').fill("Fabrikam (renamed in the browser)");
+    await Promise.all([page.waitForNavigation(), page.click("#save")]);
+    assert.equal(await page.locator("h1").textContent(), "Fabrikam (renamed in the browser)");
+    // Synchronous steps are called before the PATCH is answered.
+    assert.equal(received.length, 1);
+    assert.equal(received[0].MessageName, "Update");
+
+    const deliveries = await open("/_emulator/ui/webhooks");
+    const row = deliveries.locator("#deliveries tbody tr", { hasText: hookUrl }).first();
+    await row.waitFor();
+    assert.match(await row.textContent(), /Update.*account.*200/);
+    await row.click();
+    await deliveries.locator("#delivery-detail", { hasText: "Fabrikam (renamed in the browser)" }).waitFor();
+    await screenshot(deliveries, "webhook-deliveries");
+    assert.deepEqual([...page.problems, ...deliveries.problems], []);
+    await page.close();
+    await deliveries.close();
+  } finally {
+    receiver.close();
+  }
 });

@@ -55,11 +55,27 @@
     for (const kind of SINGLE) if (settings[kind]) rows.push(row({ kind, value: settings[kind] }, true));
     for (const kind of LISTS) (settings[kind] ?? []).forEach((value, index) => rows.push(row({ kind, index, value }, true)));
     for (const d of stash()) rows.push(row({ kind: d.kind, value: d.value }, false));
+    if (rows.length === 0) {
+      const empty = UI.el("tr");
+      empty.append(UI.el("td", { colspan: "3", class: "null" }, "No fault rules."));
+      rows.push(empty);
+    }
     document.querySelector("#faults tbody").replaceChildren(...rows);
     document.getElementById("faults-status").textContent = settings.active
       ? "Faults are active: requests to the Web API may be slowed, throttled, failed or dropped."
       : "No faults are active. Configure them with POST /_emulator/faults.";
   }
+
+  /** A JSON body indented; anything else as it is. */
+  function pretty(body) {
+    try {
+      return JSON.stringify(typeof body === "string" ? JSON.parse(body) : body, null, 2);
+    } catch {
+      return String(body ?? "");
+    }
+  }
+
+  const MODES = { 0: "synchronous", 1: "asynchronous" };
 
   function detail(d) {
     const pane = document.getElementById("delivery-detail");
@@ -67,7 +83,7 @@
     pane.replaceChildren(
       UI.el("h3", {}, `Delivery #${d.sequence}: ${d.message} ${d.entity} → ${d.url}`),
       UI.el("pre", { class: "headers" }, Object.entries(d.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join("\n")),
-      UI.el("pre", { class: "body" }, typeof d.body === "string" ? d.body : JSON.stringify(d.body, null, 2)),
+      UI.el("pre", { class: "body" }, pretty(d.body)),
     );
   }
 
@@ -75,14 +91,16 @@
     const answer = await UI.call("/_emulator/webhooks/deliveries");
     const tbody = document.querySelector("#deliveries tbody");
     if (!answer.ok) {
-      tbody.replaceChildren(UI.el("tr", {}, UI.errorMessage(answer)));
+      const tr = UI.el("tr", { class: "failed" });
+      tr.append(UI.el("td", { colspan: "8" }, UI.errorMessage(answer)));
+      tbody.replaceChildren(tr);
       return;
     }
     tbody.replaceChildren(
       ...answer.json.value.reverse().map((d) => {
         const tr = UI.el("tr", { class: d.succeeded ? "" : "failed" });
         const result = d.succeeded ? `${d.status}` : `${d.status ?? ""} ${d.error ?? ""}`.trim();
-        for (const text of [d.sequence, d.org, d.message, d.entity, d.mode, d.url, d.attempt, result]) tr.append(UI.el("td", {}, String(text ?? "")));
+        for (const text of [d.sequence, d.org, d.message, d.entity, MODES[d.mode] ?? d.mode, d.url, d.attempt, result]) tr.append(UI.el("td", {}, String(text ?? "")));
         tr.addEventListener("click", () => detail(d));
         return tr;
       }),
