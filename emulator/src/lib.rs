@@ -38,6 +38,12 @@
 //! ```
 //!
 //! See [`embed`] for the whole API.
+//!
+//! # Web dashboard
+//!
+//! [`ui`] serves pages at `/_emulator/ui/…` and Dynamics' `main.aspx` record and list URLs:
+//! server-rendered from Web API reads, with a little embedded script that edits and queries
+//! through the Web API itself and polls the admin API's journal, webhook and fault views.
 
 pub mod admin;
 pub mod app;
