@@ -173,7 +173,8 @@ async fn metadata_browser_shows_columns_option_sets_relationships_and_keys() {
     assert!(page.contains("<td><code>accountnumber</code></td><td>Account Number</td><td>String</td>"), "{page}");
     assert!(page.contains("1 Preferred Customer"), "{page}");
     assert!(page.contains("<code>contact_customer_accounts</code>"), "{page}");
-    assert!(html(&s.get("/_emulator/ui/metadata?org=default&etn=nosuch").await, 404).contains("nosuch"));
+    assert!(html(&s.get("/_emulator/ui/metadata?org=default&etn=nosuch").await, 404).contains("has no table &#39;nosuch&#39;"));
+    assert!(html(&s.get("/_emulator/ui/metadata?org=default&etn=a%27b").await, 404).contains("has no table &#39;a&#39;b&#39;"));
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use crate::org::Org;
 
 use super::api::{self, label};
 use super::html::{esc, href, table, Page};
-use super::PageResult;
+use super::{PageResult, Problem};
 
 /// The option-set-bearing column types and their metadata casts.
 const CHOICE_CASTS: &[&str] = &["PicklistAttributeMetadata", "MultiSelectPicklistAttributeMetadata", "StateAttributeMetadata", "StatusAttributeMetadata"];
@@ -57,7 +57,9 @@ fn list(org: &Org, host: &str) -> PageResult {
 
 fn detail(org: &Org, host: &str, etn: &str) -> PageResult {
     let name = org.settings.name.as_str();
-    let key = format!("EntityDefinitions(LogicalName='{}')", super::html::enc(etn));
+    // Named in the API's key syntax below, so only a table the org has.
+    let known = org.store.metadata().entity(etn).map(|t| t.logical_name.clone()).ok_or_else(|| Problem::not_found(format!("The org '{name}' has no table '{etn}'.")))?;
+    let key = format!("EntityDefinitions(LogicalName='{known}')");
     let def = api::get(
         org,
         host,
