@@ -243,3 +243,25 @@ test("an edit made on a record page reaches a registered webhook, shown among th
     receiver.close();
   }
 });
+
+test("a page on another localhost origin can embed a main.aspx record page in a frame", async () => {
+  // The embedding app is served from http://localhost:<port>, the emulator from 127.0.0.1: a
+  // cross-origin frame that Content-Security-Policy frame-ancestors must allow.
+  const recordUrl = `${emulator.base}/main.aspx?pagetype=entityrecord&etn=phonecall&id=${PHONECALL}`;
+  const host = createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html" }).end(`<!DOCTYPE html><title>softphone</title><iframe id="crm" src="${recordUrl}" width="1000" height="600"></iframe>`);
+  });
+  await new Promise((done) => host.listen(0, "127.0.0.1", done));
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`http://localhost:${host.address().port}/`);
+    const frame = page.frameLocator("#crm");
+    // A refused frame never shows the record: fail fast rather than at the default 30 s.
+    await frame.locator("h1", { hasText: "Follow-up on order status" }).waitFor({ timeout: 5000 });
+    assert.ok((await frame.locator("#activity-parties tbody tr").count()) >= 1);
+    await screenshot(page, "embedded-record-page");
+    await page.close();
+  } finally {
+    host.close();
+  }
+});
