@@ -71,7 +71,8 @@ fn detail(org: &Org, host: &str, etn: &str) -> PageResult {
     )?;
     let logical = def["LogicalName"].as_str().unwrap_or(etn);
     let mut body = format!(
-        "<p class=\"links\"><a href=\"{grid}\">Records</a> · entity set {set} · primary id {pid} · primary name {pname} · ownership {own} · type code {otc}</p>",
+        "<p class=\"links\"><a href=\"{grid}\">Records</a> · entity set {set} · primary id {pid} · primary name {pname} · ownership {own} · type code {otc}</p>\
+         <p class=\"links\">Jump to <a href=\"#columns\">columns</a> · <a href=\"#option-sets\">option sets</a> · <a href=\"#relationships\">relationships</a> · <a href=\"#keys\">alternate keys</a></p>",
         grid = href("grid", &[("org", name), ("etn", logical)]),
         set = code(&def["EntitySetName"]),
         pid = code(&def["PrimaryIdAttribute"]),
