@@ -41,8 +41,8 @@ enum Command {
         #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
         state_dir: Option<PathBuf>,
     },
-    /// Read an org's schema into fixture table files (`<out>/tables/<table>.json`), from
-    /// saved EntityDefinitions JSON exports or from a live org (--url).
+    /// Read an org's schema into fixture table files (`<out>/tables/<table>.json`), from a
+    /// saved `$metadata` document and/or EntityDefinitions JSON exports, or from a live org (--url).
     ImportSchema(ImportArgs),
     /// Run a recording proxy in front of an org: point clients at it, and every exchange
     /// is written to <out>/scenario.json with the records seen in <out>/seed.json.
@@ -77,7 +77,9 @@ struct OrgArgs {
 
 #[derive(clap::Args)]
 struct ImportArgs {
-    /// Saved EntityDefinitions exports (`{"value": [...]}`, an array, or one table).
+    /// A saved `$metadata` (CSDL XML) document and/or saved EntityDefinitions exports
+    /// (`{"value": [...]}`, an array, or one table); told apart by their content. When both
+    /// are given, the exports' details win over what the CSDL says.
     files: Vec<PathBuf>,
     /// Fetch the schema from this org instead (org URL or Web API root).
     #[arg(long, env = "DATAVERSE_URL")]
@@ -333,27 +335,61 @@ async fn org_target(url: &str, args: &OrgArgs) -> Result<conformance_runner::tar
 }
 
 async fn import_schema(args: ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
-    use dataverse_emulator::replay::schema_import::{fetch_live, import, tables_in, write_tables};
+    use dataverse_emulator::replay::csdl_import::{read_csdl, CsdlSchema};
+    use dataverse_emulator::replay::schema_import::{fetch_live, fetch_live_csdl, import_with_csdl, tables_in, write_tables};
     let keep = (!args.tables.is_empty()).then_some(args.tables.as_slice());
-    let definitions = match &args.url {
-        Some(url) => fetch_live(&org_target(url, &args.org).await?, None).await?,
-        None if args.files.is_empty() => return Err("give saved EntityDefinitions files, or --url <org>".into()),
-        None => {
-            let mut all = Vec::new();
-            for f in &args.files {
-                let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-                all.extend(tables_in(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?));
-            }
-            all
+    let mut csdl: Option<CsdlSchema> = None;
+    let mut definitions = Vec::new();
+    match &args.url {
+        Some(url) => {
+            let target = org_target(url, &args.org).await?;
+            csdl = Some(fetch_live_csdl(&target).await?);
+            definitions = fetch_live(&target, keep).await?;
         }
-    };
-    let imported = import(definitions, keep);
+        None if args.files.is_empty() => return Err("give a saved $metadata (CSDL) file and/or EntityDefinitions files, or --url <org>".into()),
+        None => {
+            for f in &args.files {
+                if is_xml(f).map_err(|e| format!("{}: {e}", f.display()))? {
+                    if csdl.is_some() {
+                        return Err(format!("{}: only one $metadata document can be imported at a time", f.display()).into());
+                    }
+                    csdl = Some(read_csdl_file(f, read_csdl)?);
+                } else {
+                    let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+                    definitions.extend(tables_in(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?));
+                }
+            }
+        }
+    }
+    let imported = import_with_csdl(csdl, definitions, keep);
     for w in &imported.warnings {
         eprintln!("warning: {w}");
     }
     write_tables(&args.out, &imported)?;
     println!("imported {} table(s) into {}", imported.tables.len(), args.out.join("tables").display());
     Ok(())
+}
+
+/// Whether a schema file is XML (a `$metadata` document) rather than JSON.
+fn is_xml(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    Ok(head[..n].iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF) == Some(&b'<'))
+}
+
+/// Streams a CSDL file through `read`, with a progress line on stderr.
+fn read_csdl_file<T>(path: &std::path::Path, read: impl FnOnce(std::io::BufReader<std::fs::File>, Box<dyn FnMut(u64, usize)>) -> Result<T, String>) -> Result<T, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0).max(1);
+    let name = path.display().to_string();
+    let progress = Box::new(move |bytes: u64, tables: usize| {
+        eprint!("\rreading {name}: {:>3}% ({tables} entity types)", bytes.min(total) * 100 / total);
+        if bytes >= total {
+            eprintln!();
+        }
+    });
+    read(std::io::BufReader::with_capacity(256 * 1024, file), progress).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 async fn record(args: RecordArgs) -> Result<(), Box<dyn std::error::Error>> {

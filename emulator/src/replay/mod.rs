@@ -7,6 +7,7 @@
 //! step of a conformance scenario (the `conformance-tests/scenarios` format), so replay is
 //! the scenario runner's ordinary check against an emulator loaded with that seed state.
 
+pub mod csdl_import;
 pub mod play;
 pub mod proxy;
 pub mod schema_import;
