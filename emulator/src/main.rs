@@ -44,6 +44,15 @@ enum Command {
     /// Read an org's schema into fixture table files (`<out>/tables/<table>.json`), from a
     /// saved `$metadata` document and/or EntityDefinitions JSON exports, or from a live org (--url).
     ImportSchema(ImportArgs),
+    /// Show the tables, columns and option values that differ between two schemas, each a
+    /// fixture directory, a saved `$metadata` document or an EntityDefinitions export.
+    /// Exits 0 when they match, 1 when they differ, 2 when a side cannot be read.
+    DiffSchema {
+        /// The schema before (e.g. the org before a solution deployment).
+        a: PathBuf,
+        /// The schema after.
+        b: PathBuf,
+    },
     /// Run a recording proxy in front of an org: point clients at it, and every exchange
     /// is written to <out>/scenario.json with the records seen in <out>/seed.json.
     Record(RecordArgs),
@@ -392,6 +401,29 @@ fn read_csdl_file<T>(path: &std::path::Path, read: impl FnOnce(std::io::BufReade
     read(std::io::BufReader::with_capacity(256 * 1024, file), progress).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Prints the differences, one per line, and a summary; exits 1 when there are any and 2
+/// when a side cannot be read (as `diff` does).
+fn diff_schema(a: &std::path::Path, b: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    use dataverse_emulator::replay::schema_diff::{diff, load_schema};
+    let (sa, sb) = match (load_schema(a), load_schema(b)) {
+        (Ok(sa), Ok(sb)) => (sa, sb),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let differences = diff(&sa, &sb);
+    for d in &differences {
+        println!("{d}");
+    }
+    if differences.is_empty() {
+        println!("no differences ({} tables)", sa.tables.len());
+        return Ok(());
+    }
+    println!("{} difference(s) between {} ({} tables) and {} ({} tables)", differences.len(), a.display(), sa.tables.len(), b.display(), sb.tables.len());
+    std::process::exit(1);
+}
+
 async fn record(args: RecordArgs) -> Result<(), Box<dyn std::error::Error>> {
     let target = org_target(&args.target, &args.org).await?;
     let recorder = dataverse_emulator::replay::proxy::Recorder::start(target, &args.out, args.port).await?;
@@ -428,6 +460,7 @@ async fn main() {
             .and_then(|t| t.ca_file.ok_or_else(|| "no CA file was created".into()))
             .map(|ca| println!("{}", ca.display())),
         Command::ImportSchema(args) => import_schema(args).await,
+        Command::DiffSchema { a, b } => diff_schema(&a, &b),
         Command::Record(args) => record(args).await,
         Command::Replay { dir, fixtures } => replay(dir, fixtures).await,
     };

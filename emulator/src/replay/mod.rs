@@ -10,5 +10,6 @@
 pub mod csdl_import;
 pub mod play;
 pub mod proxy;
+pub mod schema_diff;
 pub mod schema_import;
 pub mod seed;
