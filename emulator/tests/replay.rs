@@ -199,7 +199,7 @@ async fn a_recording_through_the_proxy_is_a_scenario_plus_seed_state() {
     assert_eq!(steps[0]["expect"]["json"]["value"][0]["name"], "Fabrikam, Inc.");
     assert_eq!(steps[2]["request"]["json"], json!({ "telephone1": "+1 425 555 0199" }));
     assert_eq!(steps[3]["request"]["headers"]["prefer"], "return=representation");
-    assert_eq!(steps[3]["expect"]["json"]["contactid"], json!({ "$match": "guid" }));
+    assert_eq!(steps[3]["expect"]["json"]["contactid"], json!({ "$match": "guid", "$capture": "created1" }), "a created id is captured for later steps");
     assert_eq!(steps[4]["expect"]["status"], 404);
     let text = std::fs::read_to_string(dir.join(SCENARIO_FILE)).unwrap();
     assert!(!text.contains("secret-client-token") && !text.to_ascii_lowercase().contains("authorization"), "credentials are never recorded");
@@ -243,5 +243,43 @@ async fn an_unreachable_target_is_a_502_not_a_crash() {
     let resp = Client::new(None).unwrap().send(Method::GET, &format!("{}/api/data/v9.2/accounts", recorder.url()), &[], Bytes::new()).await.unwrap();
     assert_eq!(resp.status.as_u16(), 502);
     assert_eq!(recorder.count(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A create, then reads and writes of the created record: the replayed emulator gives the
+/// record another id, so later requests use the id captured from the create's response.
+#[tokio::test]
+async fn an_id_created_during_the_recording_is_captured_and_substituted_on_replay() {
+    let dir = temp_dir("captures");
+    let live = Emulator::builder().start().await;
+    let target = Target::new("org", live.url(), Client::new(None).unwrap(), None).unwrap();
+    let recorder = Recorder::start(target, &dir, 0).await.unwrap();
+    let api = format!("{}/api/data/v9.2/", recorder.url());
+    let client = Client::new(None).unwrap();
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let created = client.send(Method::POST, &format!("{api}contacts"), &headers, Bytes::from(r#"{"firstname":"Grace","lastname":"Hopper"}"#)).await.unwrap();
+    assert_eq!(created.status.as_u16(), 204);
+    let entity_id = created.headers.get("odata-entityid").unwrap().to_str().unwrap().to_string();
+    let id = &entity_id[entity_id.len() - 37..entity_id.len() - 1];
+    let read = client.send(Method::GET, &format!("{api}contacts({id})?$select=fullname"), &headers, Bytes::new()).await.unwrap();
+    assert_eq!(read.status.as_u16(), 200);
+    let bind = format!(r#"{{"subject":"Call Grace","regardingobjectid_contact_task@odata.bind":"/contacts({})"}}"#, id.to_ascii_uppercase());
+    let task = client.send(Method::POST, &format!("{api}tasks"), &headers, Bytes::from(bind)).await.unwrap();
+    assert_eq!(task.status.as_u16(), 204);
+    let deleted = client.send(Method::DELETE, &format!("{api}contacts({id})"), &headers, Bytes::new()).await.unwrap();
+    assert_eq!(deleted.status.as_u16(), 204);
+    drop(recorder);
+
+    let scenario: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(SCENARIO_FILE)).unwrap()).unwrap();
+    let steps = scenario["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["expect"]["headers"]["OData-EntityId"]["$capture"], "created1");
+    assert_eq!(steps[1]["request"]["path"], "contacts(${created1})?$select=fullname");
+    assert_eq!(steps[2]["request"]["json"]["regardingobjectid_contact_task@odata.bind"], "/contacts(${created1})", "ids in bodies too, whatever their case");
+    assert_eq!(steps[3]["request"]["path"], "contacts(${created1})");
+    assert!(!std::fs::read_to_string(dir.join(SEED_FILE)).unwrap().contains(id), "the created contact is not seed state");
+
+    let (result, _) = replay(&dir, None).await.unwrap();
+    assert!(result.failures.is_empty(), "{:#?}", result.failures);
+    assert_eq!(result.steps[1].status, Some(200), "the read found the record the replay created");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,7 @@
 //! recorded.
 
 use std::net::SocketAddr;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -48,8 +48,10 @@ struct Recording {
     target: Target,
     scenario: Scenario,
     seed: Seed,
-    /// Ids of the records the integration created (from `OData-EntityId`): not seed state.
-    created: BTreeSet<String>,
+    /// Ids of the records the integration created (from `OData-EntityId`), each with the
+    /// variable its step captures it into: not seed state, and replaced by the variable in
+    /// later requests, since the replayed emulator gives the record another id.
+    created: BTreeMap<String, String>,
 }
 
 impl Recorder {
@@ -69,7 +71,7 @@ impl Recorder {
             steps: Vec::new(),
             cleanup: Vec::new(),
         };
-        let state = Arc::new(Mutex::new(Recording { out: out.to_path_buf(), target, scenario, seed: Seed::default(), created: BTreeSet::new() }));
+        let state = Arc::new(Mutex::new(Recording { out: out.to_path_buf(), target, scenario, seed: Seed::default(), created: BTreeMap::new() }));
         let (stop, mut stopped) = oneshot::channel::<()>();
         let shared = state.clone();
         let origin = format!("http://{addr}");
@@ -172,25 +174,37 @@ async fn forward(state: Arc<Mutex<Recording>>, proxy_origin: String, req: Reques
 
 impl Recording {
     /// Adds one exchange: the step with its expectations generalised from the response.
-    fn append(&mut self, step: Step, rec: StepRecord) {
+    /// Ids created by earlier steps become their variables in the request; an id this
+    /// step creates is captured from its response for the steps after it.
+    fn append(&mut self, mut step: Step, rec: StepRecord) {
         let guid = regex::Regex::new(r"(?i)\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)$").expect("guid regex");
+        substitute_created(&mut step.request, &self.created);
+        let mut new_id = None;
         if rec.method == "POST" {
             let entity_id = rec.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("odata-entityid")).map(|(_, v)| v.as_str());
             if let Some(c) = entity_id.and_then(|v| guid.captures(v)) {
-                self.created.insert(c[1].to_ascii_lowercase());
+                new_id = Some(c[1].to_ascii_lowercase());
             }
+        }
+        if let Some(id) = &new_id {
+            let var = format!("created{}", self.created.len() + 1);
+            self.created.insert(id.clone(), var);
         }
         // Only reads are seed state: what writes return is what replay will write again.
         if let (Some(j), "GET") = (&rec.json, rec.method.as_str()) {
-            self.seed.observe(j, &self.created);
+            let created: BTreeSet<String> = self.created.keys().cloned().collect();
+            self.seed.observe(j, &created);
         }
         let draft = Scenario { steps: vec![step], volatile: Vec::new(), setup: Vec::new(), cleanup: Vec::new(), ..self.scenario.clone() };
-        let result = ScenarioResult { name: draft.name.clone(), file: String::new(), outcome: Outcome::Pass, failures: Vec::new(), steps: vec![rec] };
-        let filled = record(&draft, &result, &self.target, NO_RUN_PREFIX);
+        let result = ScenarioResult { name: draft.name.clone(), file: String::new(), outcome: Outcome::Pass, failures: Vec::new(), steps: vec![rec.clone()] };
+        let mut filled = record(&draft, &result, &self.target, NO_RUN_PREFIX);
         for v in filled.volatile {
             if !self.scenario.volatile.contains(&v) {
                 self.scenario.volatile.push(v);
             }
+        }
+        if let (Some(id), Some(step)) = (&new_id, filled.steps.first_mut()) {
+            capture_created(step, &rec, id, &self.created[id]);
         }
         self.scenario.steps.extend(filled.steps);
     }
@@ -199,6 +213,64 @@ impl Recording {
     fn save(&self) -> Result<(), String> {
         write_json(&self.out.join(SCENARIO_FILE), &serde_json::to_value(&self.scenario).map_err(|e| e.to_string())?)?;
         write_json(&self.out.join(SEED_FILE), &serde_json::to_value(&self.seed).map_err(|e| e.to_string())?)
+    }
+}
+
+/// Replaces every id in `created` found in the request (path, headers, JSON strings) with
+/// its `${variable}`.
+fn substitute_created(request: &mut RequestSpec, created: &BTreeMap<String, String>) {
+    if created.is_empty() {
+        return;
+    }
+    let any_guid = regex::Regex::new(r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").expect("guid regex");
+    let swap = |text: &str| -> String {
+        any_guid.replace_all(text, |c: &regex::Captures| created.get(&c[0].to_ascii_lowercase()).map_or_else(|| c[0].to_string(), |var| format!("${{{var}}}"))).into_owned()
+    };
+    fn walk(v: &mut Json, swap: &dyn Fn(&str) -> String) {
+        match v {
+            Json::String(s) => *s = swap(s),
+            Json::Array(items) => items.iter_mut().for_each(|i| walk(i, swap)),
+            Json::Object(map) => {
+                let entries = std::mem::take(map);
+                for (k, mut child) in entries {
+                    walk(&mut child, swap);
+                    map.insert(swap(&k), child);
+                }
+            }
+            _ => {}
+        }
+    }
+    request.path = swap(&request.path);
+    for value in request.headers.values_mut() {
+        walk(value, &swap);
+    }
+    if let Some(j) = &mut request.json {
+        walk(j, &swap);
+    }
+    if let Some(b) = &mut request.body {
+        *b = swap(b);
+    }
+}
+
+/// Makes the step capture the id it creates into `var`: from its `OData-EntityId`
+/// header's expectation, and from the body property that held the id when it returned one.
+fn capture_created(step: &mut Step, rec: &StepRecord, id: &str, var: &str) {
+    let Some(expect) = &mut step.expect else { return };
+    const ANY_ID: &str = "[0-9a-fA-F-]{36}";
+    if let Some(Json::Object(m)) = expect.headers.get_mut("OData-EntityId") {
+        if let Some(Json::String(pattern)) = m.get("$regex").cloned() {
+            if let Some(at) = pattern.rfind(ANY_ID) {
+                let grouped = format!("{}({ANY_ID}){}", &pattern[..at], &pattern[at + ANY_ID.len()..]);
+                m.insert("$regex".into(), Json::String(grouped));
+                m.insert("$capture".into(), Json::String(var.to_string()));
+            }
+        }
+    }
+    let id_key = rec.json.as_ref().and_then(Json::as_object).and_then(|body| body.iter().find(|(k, v)| !k.contains('@') && v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(id))).map(|(k, _)| k.clone()));
+    if let (Some(key), Some(Json::Object(body))) = (id_key, &mut expect.json) {
+        if let Some(Json::Object(m)) = body.get_mut(&key) {
+            m.insert("$capture".into(), Json::String(var.to_string()));
+        }
     }
 }
 
