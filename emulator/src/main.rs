@@ -116,6 +116,13 @@ struct RecordArgs {
     /// Port for the proxy on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 5556)]
     port: u16,
+    /// Personal-data columns to pseudonymise, as `table.column` or `*.column`
+    /// (comma-separated or repeated). Secrets and tokens are always redacted.
+    #[arg(long, value_delimiter = ',')]
+    redact: Vec<String>,
+    /// A file of redaction rules: one `table.column` per line, `#` comments.
+    #[arg(long)]
+    redact_rules: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -425,8 +432,14 @@ fn diff_schema(a: &std::path::Path, b: &std::path::Path) -> Result<(), Box<dyn s
 }
 
 async fn record(args: RecordArgs) -> Result<(), Box<dyn std::error::Error>> {
+    use dataverse_emulator::replay::redact::Redactor;
+    let mut rules = args.redact.clone();
+    if let Some(file) = &args.redact_rules {
+        rules.extend(Redactor::rules_from_file(&std::fs::read_to_string(file).map_err(|e| format!("--redact-rules {}: {e}", file.display()))?));
+    }
+    let redactor = Redactor::new(&rules)?;
     let target = org_target(&args.target, &args.org).await?;
-    let recorder = dataverse_emulator::replay::proxy::Recorder::start(target, &args.out, args.port).await?;
+    let recorder = dataverse_emulator::replay::proxy::Recorder::start_with(target, &args.out, args.port, redactor).await?;
     println!("Recording proxy for {} at {}/api/data/v9.2/ into {}", args.target, recorder.url(), args.out.display());
     println!("Ready. Press Ctrl-C to stop.");
     shutdown_signal().await;

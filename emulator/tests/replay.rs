@@ -345,3 +345,52 @@ async fn a_lookup_to_a_record_outside_the_fixture_is_left_out_with_a_note() {
     assert!(notes[0].starts_with("contact.parentcustomerid: 1 lookup value(s) left out"), "{notes:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Secrets never reach the files; a personal-data rule pseudonymises a column everywhere
+/// (responses, seed, request bodies and `$filter` literals), consistently, so the
+/// redacted recording still replays.
+#[tokio::test]
+async fn redaction_hides_secrets_always_and_personal_columns_by_rule_and_still_replays() {
+    use dataverse_emulator::replay::redact::Redactor;
+    let dir = temp_dir("redact");
+    let live = Emulator::builder().start().await;
+    let target = Target::new("org", live.url(), Client::new(None).unwrap(), None).unwrap();
+    let rules = Redactor::rules_from_file("# personal data\ncontact.emailaddress1\n\n*.telephone1  # phones everywhere\n");
+    let recorder = Recorder::start_with(target, &dir, 0, Redactor::new(&rules).unwrap()).await.unwrap();
+    let api = format!("{}/api/data/v9.2/", recorder.url());
+    let client = Client::new(None).unwrap();
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string()), ("Authorization".to_string(), "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl".to_string())];
+    let email = "yvonne@fabrikam.example";
+    let list = client.send(Method::GET, &format!("{api}contacts?$select=firstname,emailaddress1,telephone1&$filter=emailaddress1%20eq%20'yvonne%40fabrikam.example'"), &headers, Bytes::new()).await.unwrap();
+    assert_eq!(list.status.as_u16(), 200);
+    assert!(String::from_utf8_lossy(&list.body).contains(email), "the client still sees the real data");
+    let accounts = client.send(Method::GET, &format!("{api}accounts?$select=name,emailaddress1,telephone1&$top=2&$orderby=accountnumber"), &headers, Bytes::new()).await.unwrap();
+    assert_eq!(accounts.status.as_u16(), 200);
+    let account = client.send(Method::POST, &format!("{api}accounts"), &headers, Bytes::from(r#"{"name":"Open Co","emailaddress1":"hello@open.example"}"#)).await.unwrap();
+    assert_eq!(account.status.as_u16(), 204);
+    let create = client.send(Method::POST, &format!("{api}contacts"), &headers, Bytes::from(r#"{"lastname":"Secretive","emailaddress1":"secret@example.org","description":"password=hunter2&x=1"}"#)).await.unwrap();
+    assert_eq!(create.status.as_u16(), 204);
+    drop(recorder);
+
+    let scenario = std::fs::read_to_string(dir.join(SCENARIO_FILE)).unwrap();
+    let seed = std::fs::read_to_string(dir.join(SEED_FILE)).unwrap();
+    for text in [&scenario, &seed] {
+        if let Some(at) = text.find("fabrikam.example").or_else(|| text.find("yvonne%40")) { panic!("a redacted column's value is left: {}", &text[at.saturating_sub(300)..(at + 100).min(text.len())]); }
+        assert!(!text.contains("secret@example.org") && !text.contains("hunter2") && !text.contains("eyJ"), "{text}");
+        assert!(!text.contains("+1 425 555 01"), "telephone1 is redacted in every table: {text}");
+    }
+    let s: Value = serde_json::from_str(&scenario).unwrap();
+    let pseudonym = s["steps"][0]["expect"]["json"]["value"][0]["emailaddress1"].as_str().unwrap().to_string();
+    assert!(pseudonym.starts_with("redacted-"), "{pseudonym}");
+    assert!(s["steps"][0]["request"]["path"].as_str().unwrap().contains(&format!("'{pseudonym}'")), "the $filter literal has the same pseudonym: {}", s["steps"][0]["request"]["path"]);
+    assert_eq!(s["steps"][2]["request"]["json"]["emailaddress1"], "hello@open.example", "account e-mails are not under the contact rule");
+    assert!(s["steps"][3]["request"]["json"]["emailaddress1"].as_str().unwrap().starts_with("redacted-"));
+    assert_eq!(s["steps"][3]["request"]["json"]["description"], "password=[redacted]&x=1");
+    let seeded: Value = serde_json::from_str(&seed).unwrap();
+    assert_eq!(seeded["sets"]["accounts"][0]["name"], "Fabrikam, Inc.", "columns without a rule are kept");
+
+    let (result, _) = replay(&dir, None).await.unwrap();
+    assert!(result.failures.is_empty(), "the redacted recording replays: {:#?}", result.failures);
+    assert!(Redactor::new(&["emailaddress1".to_string()]).is_err(), "a rule names its table");
+    let _ = std::fs::remove_dir_all(&dir);
+}

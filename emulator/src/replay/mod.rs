@@ -10,6 +10,7 @@
 pub mod csdl_import;
 pub mod play;
 pub mod proxy;
+pub mod redact;
 pub mod schema_diff;
 pub mod schema_import;
 pub mod seed;

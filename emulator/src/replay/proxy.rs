@@ -28,7 +28,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::play::{SCENARIO_FILE, SEED_FILE};
-use super::seed::Seed;
+use super::redact::Redactor;
+use super::seed::{entity_set, Seed};
 
 /// Request headers worth replaying; everything else (auth, cookies, transport) is dropped.
 const KEPT_REQUEST_HEADERS: [&str; 8] = ["prefer", "if-match", "if-none-match", "accept", "odata-maxversion", "consistencylevel", "mscrm.suppressduplicatedetection", "mscrm.bypasscustompluginexecution"];
@@ -52,11 +53,30 @@ struct Recording {
     /// variable its step captures it into: not seed state, and replaced by the variable in
     /// later requests, since the replayed emulator gives the record another id.
     created: BTreeMap<String, String>,
+    /// Applied to every exchange before it is kept.
+    redactor: Redactor,
 }
 
 impl Recorder {
-    /// Starts the proxy on `127.0.0.1:port` (0 picks one), recording into `out`.
+    /// Starts the proxy on `127.0.0.1:port` (0 picks one), recording into `out`, with
+    /// secrets redacted and no personal-data rules.
     pub async fn start(target: Target, out: &Path, port: u16) -> Result<Recorder, String> {
+        Recorder::start_with(target, out, port, Redactor::default()).await
+    }
+
+    /// [`Recorder::start`] with personal-data redaction rules. The entity sets of the
+    /// tables the rules name are looked up on the target first; a table that cannot be
+    /// looked up has its columns redacted in every table's records.
+    pub async fn start_with(target: Target, out: &Path, port: u16, mut redactor: Redactor) -> Result<Recorder, String> {
+        for table in redactor.tables() {
+            match super::schema_import::get_json(&target, &format!("EntityDefinitions(LogicalName='{table}')?$select=EntitySetName")).await {
+                Ok(def) => match def.get("EntitySetName").and_then(Json::as_str) {
+                    Some(set) => redactor.set_entity_set(&table, set),
+                    None => tracing::warn!(table, "no entity set for a redaction rule's table"),
+                },
+                Err(e) => tracing::warn!(table, cause = %e, "a redaction rule's table could not be looked up; its columns are redacted in every table"),
+            }
+        }
         std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
         let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -71,7 +91,7 @@ impl Recorder {
             steps: Vec::new(),
             cleanup: Vec::new(),
         };
-        let state = Arc::new(Mutex::new(Recording { out: out.to_path_buf(), target, scenario, seed: Seed::default(), created: BTreeMap::new() }));
+        let state = Arc::new(Mutex::new(Recording { out: out.to_path_buf(), target, scenario, seed: Seed::default(), created: BTreeMap::new(), redactor }));
         let (stop, mut stopped) = oneshot::channel::<()>();
         let shared = state.clone();
         let origin = format!("http://{addr}");
@@ -176,7 +196,8 @@ impl Recording {
     /// Adds one exchange: the step with its expectations generalised from the response.
     /// Ids created by earlier steps become their variables in the request; an id this
     /// step creates is captured from its response for the steps after it.
-    fn append(&mut self, mut step: Step, rec: StepRecord) {
+    fn append(&mut self, mut step: Step, mut rec: StepRecord) {
+        self.redact(&mut step, &mut rec);
         let guid = regex::Regex::new(r"(?i)\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)$").expect("guid regex");
         substitute_created(&mut step.request, &self.created);
         let mut new_id = None;
@@ -207,6 +228,37 @@ impl Recording {
             capture_created(step, &rec, id, &self.created[id]);
         }
         self.scenario.steps.extend(filled.steps);
+    }
+
+    /// Redacts the exchange: the response body first (so that the personal values it
+    /// holds are known), then the request and the texts that may repeat those values.
+    fn redact(&mut self, step: &mut Step, rec: &mut StepRecord) {
+        let request_set = step.request.path.split(['(', '?', '/']).next().filter(|s| !s.is_empty()).map(str::to_string);
+        let response_set = rec.json.as_ref().and_then(|j| j.get("@odata.context")).and_then(Json::as_str).and_then(entity_set).or_else(|| request_set.clone());
+        if let Some(j) = &mut rec.json {
+            self.redactor.json(j, response_set.as_deref());
+            rec.text = j.to_string();
+        } else {
+            rec.text = self.redactor.text(&rec.text);
+        }
+        if let Some(j) = &mut step.request.json {
+            self.redactor.json(j, request_set.as_deref());
+        }
+        step.request.path = self.redactor.url(&step.request.path);
+        step.name = step.name.as_deref().map(|n| self.redactor.url(n));
+        rec.name = self.redactor.url(&rec.name);
+        rec.url = self.redactor.url(&rec.url);
+        if let Some(b) = &mut step.request.body {
+            *b = self.redactor.text(b);
+        }
+        for v in step.request.headers.values_mut() {
+            if let Json::String(s) = v {
+                *s = self.redactor.text(s);
+            }
+        }
+        for (_, v) in &mut rec.headers {
+            *v = self.redactor.text(v);
+        }
     }
 
     /// Rewrites both files (to `.tmp` then renamed, so a crash never leaves half a file).

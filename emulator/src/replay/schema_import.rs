@@ -253,7 +253,7 @@ pub async fn fetch_live_csdl(target: &conformance_runner::target::Target) -> Res
     super::csdl_import::read_csdl(&resp.body[..], |_, _| {}).map_err(|e| format!("GET $metadata: {e}"))
 }
 
-async fn get_json(target: &conformance_runner::target::Target, path: &str) -> Result<Json, String> {
+pub(crate) async fn get_json(target: &conformance_runner::target::Target, path: &str) -> Result<Json, String> {
     let mut headers = vec![("Accept".to_string(), "application/json".to_string()), ("OData-Version".to_string(), "4.0".to_string())];
     if let Some(t) = &target.token {
         headers.push(("Authorization".to_string(), format!("Bearer {t}")));
