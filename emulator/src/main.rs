@@ -56,6 +56,19 @@ enum Command {
     /// Run a recording proxy in front of an org: point clients at it, and every exchange
     /// is written to <out>/scenario.json with the records seen in <out>/seed.json.
     Record(RecordArgs),
+    /// Turn a recording into a fixture: the records its reads returned become seed records
+    /// (with their lookups) over the base fixture's schema, written to <out> (default
+    /// <dir>/fixture), and its writes become <out>/expected-writes.json, a scenario.
+    FixtureFromRecording {
+        /// The recording directory (`record --out`).
+        dir: PathBuf,
+        /// The base fixture, or a directory of imported tables (default: the embedded default org).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// Where to write the fixture.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Replay a recording against an emulator seeded with its records, and report every
     /// response that differs from the recorded one.
     Replay {
@@ -447,6 +460,16 @@ async fn record(args: RecordArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+fn fixture_from_recording(dir: &std::path::Path, base: Option<&std::path::Path>, out: Option<&std::path::Path>) -> Result<(), Box<dyn std::error::Error>> {
+    let (fixture, writes, notes) = dataverse_emulator::replay::play::fixture_from_recording(dir, base, out)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    println!("fixture written to {} (serve it with `serve --fixtures {}`)", fixture.display(), fixture.display());
+    println!("{writes} expected write(s) in {}", fixture.join(dataverse_emulator::replay::play::WRITES_FILE).display());
+    Ok(())
+}
+
 async fn replay(dir: PathBuf, fixtures: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
     let (result, notes) = dataverse_emulator::replay::play::replay(&dir, fixtures.as_deref()).await?;
     for n in &notes {
@@ -475,6 +498,7 @@ async fn main() {
         Command::ImportSchema(args) => import_schema(args).await,
         Command::DiffSchema { a, b } => diff_schema(&a, &b),
         Command::Record(args) => record(args).await,
+        Command::FixtureFromRecording { dir, fixtures, out } => fixture_from_recording(&dir, fixtures.as_deref(), out.as_deref()),
         Command::Replay { dir, fixtures } => replay(dir, fixtures).await,
     };
     if let Err(e) = result {

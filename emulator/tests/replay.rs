@@ -394,3 +394,37 @@ async fn redaction_hides_secrets_always_and_personal_columns_by_rule_and_still_r
     assert!(Redactor::new(&["emailaddress1".to_string()]).is_err(), "a rule names its table");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `fixture-from-recording`: reads become the fixture's seed records, writes become a
+/// scenario of expected exchanges, which passes against an emulator serving the fixture.
+/// The base may be a directory of imported tables only (what `import-schema` writes).
+#[tokio::test]
+async fn a_recording_becomes_a_fixture_plus_expected_writes() {
+    use dataverse_emulator::replay::play::{fixture_from_recording, WRITES_FILE};
+    let dir = temp_dir("fixture");
+    record_session(&dir).await;
+    let imported = dir.join("imported");
+    write_tables(&imported, &import(tables_in(service_export()), Some(&["new_widget".to_string()]))).unwrap();
+    let out = dir.join("out");
+    let (fixture, writes, notes) = fixture_from_recording(&dir, Some(&imported), Some(&out)).unwrap();
+    assert_eq!(fixture, out);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(writes, 2, "the PATCH and the POST");
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(out.join(WRITES_FILE)).unwrap()).unwrap();
+    let methods: Vec<&str> = expected["steps"].as_array().unwrap().iter().map(|s| s["request"]["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["PATCH", "POST"]);
+    assert!(out.join("tables/new_widget.json").exists(), "the imported schema is part of the fixture");
+
+    let emu = Emulator::builder().fixture(out.clone()).try_start().await.unwrap();
+    let target = Target::new("emulator", &emu.web_api_url(), Client::new(None).unwrap(), None).unwrap();
+    let scenario = conformance_runner::scenario::load_file(&out.join(WRITES_FILE)).unwrap();
+    let result = conformance_runner::run::run_scenario(&target, &scenario, &conformance_runner::run::RunOptions::new(true)).await;
+    assert!(result.failures.is_empty(), "{:#?}", result.failures);
+    let widgets = Client::new(None).unwrap().send(Method::GET, &format!("{}new_widgets", emu.web_api_url()), &[], Bytes::new()).await.unwrap();
+    assert_eq!(widgets.status.as_u16(), 200, "the fixture serves the imported table");
+
+    let bad = dir.join("not-a-fixture");
+    std::fs::create_dir_all(&bad).unwrap();
+    assert!(fixture_from_recording(&dir, Some(&bad), Some(&dir.join("out2"))).unwrap_err().contains("neither a fixture"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
