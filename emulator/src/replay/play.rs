@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use conformance_runner::run::{run_scenario, RunOptions, ScenarioResult};
+use conformance_runner::run::{run_step, Outcome, Phase, RunOptions, ScenarioResult};
+use conformance_runner::template::Vars;
 use conformance_runner::scenario::load_file;
 
 use super::seed::{build_fixture, Seed};
@@ -86,12 +87,26 @@ pub fn fixture_from_recording(dir: &Path, base: Option<&Path>, out: Option<&Path
 }
 
 /// Replays the recording in `dir` against a fresh in-process emulator serving its fixture.
+/// Unlike a conformance run, a failing step does not stop the replay: every step is
+/// played and every difference reported (a later step may still depend on an earlier
+/// one, e.g. a read of a record whose create failed, and then differs too).
 pub async fn replay(dir: &Path, base: Option<&Path>) -> Result<(ScenarioResult, Vec<String>), String> {
     let (fixture, notes) = write_fixture(dir, base)?;
-    let scenario = load_file(&dir.join(SCENARIO_FILE))?;
+    let loaded = load_file(&dir.join(SCENARIO_FILE))?;
     let emu = Emulator::builder().fixture(fixture).try_start().await?;
     let client = conformance_runner::http::Client::new(None)?;
     let target = conformance_runner::target::Target::new("emulator", &emu.web_api_url(), client, None)?;
-    let result = run_scenario(&target, &scenario, &RunOptions::new(true)).await;
-    Ok((result, notes))
+    let options = RunOptions::new(true);
+    let sc = &loaded.scenario;
+    let mut vars = Vars::new(&options.run, &target.base, &target.origin);
+    let mut steps = Vec::new();
+    for (phase, list) in [(Phase::Setup, &sc.setup), (Phase::Step, &sc.steps)] {
+        for step in list {
+            steps.push(run_step(&target, step, phase, &mut vars).await);
+        }
+    }
+    let failures: Vec<String> = steps.iter().flat_map(|s| s.failures.iter().map(move |f| format!("{}: {f}", s.name))).collect();
+    let outcome = if failures.is_empty() { Outcome::Pass } else { Outcome::Fail };
+    let file = loaded.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok((ScenarioResult { name: sc.name.clone(), file, outcome, failures, steps }, notes))
 }

@@ -200,6 +200,7 @@ impl Recording {
         self.redact(&mut step, &mut rec);
         let guid = regex::Regex::new(r"(?i)\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)$").expect("guid regex");
         substitute_created(&mut step.request, &self.created);
+        step.name = Some(format!("{}: {} {}", self.scenario.steps.len() + 1, step.request.method, step.request.path));
         let mut new_id = None;
         if rec.method == "POST" {
             let entity_id = rec.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("odata-entityid")).map(|(_, v)| v.as_str());
