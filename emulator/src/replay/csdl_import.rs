@@ -114,7 +114,7 @@ pub fn read_csdl<R: BufRead>(input: R, mut progress: impl FnMut(u64, usize)) -> 
                 let name = e.local_name().as_ref().to_vec();
                 let before = types.len();
                 end(&mut cursor, &name, &mut types, &mut enums);
-                if types.len() != before && types.len() % 250 == 0 {
+                if types.len() != before && types.len().is_multiple_of(250) {
                     progress(reader.buffer_position(), types.len());
                 }
             }
