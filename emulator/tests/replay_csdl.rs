@@ -213,3 +213,45 @@ fn the_emulators_own_metadata_round_trips() {
     let rebuilt = Org::from_files(&refs, Clock::system()).map_err(|e| e.message().to_string());
     assert!(rebuilt.is_ok(), "{:?}", rebuilt.err());
 }
+
+/// Live import reads `$metadata` and the EntityDefinitions: the CSDL brings the tables the
+/// named one references, the definitions bring its labels and choices.
+#[tokio::test]
+async fn live_import_combines_the_orgs_metadata_with_its_definitions() {
+    use conformance_runner::http::Client;
+    use conformance_runner::target::Target;
+    use dataverse_emulator::replay::schema_import::{fetch_live, fetch_live_csdl};
+    let live = dataverse_emulator::Emulator::builder().start().await;
+    let target = Target::new("org", live.url(), Client::new(None).unwrap(), None).unwrap();
+    let keep = ["contact".to_string()];
+    let csdl = fetch_live_csdl(&target).await.unwrap();
+    let definitions = fetch_live(&target, Some(&keep)).await.unwrap();
+    let imported = import_with_csdl(Some(csdl), definitions, Some(&keep));
+    assert!(imported.tables.contains_key("account"), "contact.parentcustomerid targets account");
+    let contact = &imported.tables["contact"];
+    assert_eq!(contact["DisplayName"], "Contact", "labels come from the definitions");
+    assert_eq!(column(contact, "statuscode")["AttributeType"], "Status");
+    assert_eq!(imported.tables["account"]["PrimaryNameAttribute"], "name");
+}
+
+/// The CLI tells a CSDL file from JSON by its content, shows progress on stderr, and
+/// refuses two CSDL documents.
+#[test]
+fn the_cli_imports_a_csdl_file_with_a_progress_line() {
+    let dir = std::env::temp_dir().join(format!("dve-csdl-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("metadata.xml");
+    std::fs::write(&file, CSDL).unwrap();
+    let exe = env!("CARGO_BIN_EXE_dataverse-emulator");
+    let out = std::process::Command::new(exe).arg("import-schema").arg(&file).args(["--tables", "new_widget", "--out"]).arg(dir.join("out")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("100% (6 entity types)"), "{stderr}");
+    assert!(stderr.contains("warning: column new_widget.new_blob"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 3 table(s)"));
+    assert!(dir.join("out/tables/new_widget.json").exists() && dir.join("out/tables/contact.json").exists());
+    let twice = std::process::Command::new(exe).arg("import-schema").arg(&file).arg(&file).arg("--out").arg(dir.join("out2")).output().unwrap();
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("only one $metadata document"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
