@@ -428,3 +428,41 @@ async fn a_recording_becomes_a_fixture_plus_expected_writes() {
     assert!(fixture_from_recording(&dir, Some(&bad), Some(&dir.join("out2"))).unwrap_err().contains("neither a fixture"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Records read through `$expand` (single-valued, and a collection nested in it) are
+/// seeded in their own tables, linked to the record they were expanded from.
+#[tokio::test]
+async fn expanded_records_are_seeded_in_their_tables() {
+    let dir = temp_dir("expand");
+    let live = Emulator::builder().start().await;
+    let client = Client::new(None).unwrap();
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let direct = live.web_api_url();
+    let id_of = |resp: &conformance_runner::http::Response| {
+        let url = resp.headers.get("odata-entityid").unwrap().to_str().unwrap().to_string();
+        url[url.len() - 37..url.len() - 1].to_string()
+    };
+    let account = client.send(Method::POST, &format!("{direct}accounts"), &headers, Bytes::from(r#"{"name":"Expand Co"}"#)).await.unwrap();
+    let account_id = id_of(&account);
+    let contact = format!(r#"{{"firstname":"Ex","lastname":"Pander","parentcustomerid_account@odata.bind":"/accounts({account_id})"}}"#);
+    let contact_id = id_of(&client.send(Method::POST, &format!("{direct}contacts"), &headers, Bytes::from(contact)).await.unwrap());
+    let task = format!(r#"{{"subject":"Follow up","regardingobjectid_account_task@odata.bind":"/accounts({account_id})"}}"#);
+    assert_eq!(client.send(Method::POST, &format!("{direct}tasks"), &headers, Bytes::from(task)).await.unwrap().status.as_u16(), 204);
+
+    let target = Target::new("org", live.url(), Client::new(None).unwrap(), None).unwrap();
+    let recorder = Recorder::start(target, &dir, 0).await.unwrap();
+    let url = format!("{}/api/data/v9.2/contacts({contact_id})?$select=firstname,lastname&$expand=parentcustomerid_account($select=name;$expand=Account_Tasks($select=subject))", recorder.url());
+    let read = client.send(Method::GET, &url, &headers, Bytes::new()).await.unwrap();
+    assert_eq!(read.status.as_u16(), 200, "{}", read.text());
+    let body: Value = serde_json::from_slice(&read.body).unwrap();
+    assert_eq!(body["parentcustomerid_account"]["Account_Tasks"][0]["subject"], "Follow up", "{body}");
+    drop(recorder);
+
+    let seed: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(SEED_FILE)).unwrap()).unwrap();
+    assert_eq!(seed["expanded"].as_array().unwrap().len(), 2, "{seed}");
+    assert!(seed["sets"]["contacts"][0].get("parentcustomerid_account").is_none(), "the expansion is not a column of the parent");
+    let (result, notes) = replay(&dir, None).await.unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(result.failures.is_empty(), "the replayed emulator holds the expanded records and their links: {:#?}", result.failures);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,10 @@
 //! the client asked for annotations) becomes `x…@odata.bind` through the relationship's
 //! navigation property, when the record it points at is in the fixture and created before
 //! the record pointing at it (data files are created in order); other lookups are left out
-//! with a note. Expanded records and other annotations are left out.
+//! with a note. Records nested in `$expand`ed navigation properties are seeded too, in
+//! their own table (found through the navigation property at build time); a record from a
+//! one-to-many expansion is linked to the record it was expanded from. Other annotations
+//! are left out, and N:N associations are not seeded.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,10 +23,48 @@ use crate::metadata::{load_tables, AttributeType, EntityDef};
 /// The annotation naming the table a `_x_value` points at.
 const LOOKUP_TABLE: &str = "@Microsoft.Dynamics.CRM.lookuplogicalname";
 
-/// Records seen in responses, by entity set, in the order first seen.
+/// Records seen in responses, by entity set, in the order first seen, and the records
+/// nested in them by `$expand`.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Seed {
     pub sets: BTreeMap<String, Vec<Map<String, Json>>>,
+    /// Expanded records, each after the record it was expanded from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expanded: Vec<Expanded>,
+}
+
+/// A record found in an expanded navigation property.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expanded {
+    /// The record it was expanded from.
+    pub parent: ParentRef,
+    /// The navigation property it came through.
+    pub nav: String,
+    pub record: Map<String, Json>,
+}
+
+/// Where the record an expansion came from is in the seed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParentRef {
+    /// `sets[set][index]`.
+    Set { set: String, index: usize },
+    /// `expanded[index]`.
+    Expanded { index: usize },
+}
+
+/// A record's columns and lookup annotations, without other annotations or expansions.
+fn kept(r: &Map<String, Json>) -> Map<String, Json> {
+    r.iter().filter(|(k, v)| (!k.contains('@') || k.ends_with(LOOKUP_TABLE)) && !is_expansion(v)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// A nested record, or a non-empty list of them.
+fn is_expansion(v: &Json) -> bool {
+    match v {
+        Json::Object(_) => true,
+        Json::Array(items) => !items.is_empty() && items.iter().all(Json::is_object),
+        _ => false,
+    }
 }
 
 impl Seed {
@@ -36,11 +77,95 @@ impl Seed {
             Some(_) => Vec::new(),
             None => body.as_object().into_iter().collect(),
         };
-        let list = self.sets.entry(set).or_default();
-        for r in records.into_iter().filter(|r| !r.values().filter_map(Json::as_str).any(|v| created.contains(&v.to_ascii_lowercase()))) {
-            list.push(r.iter().filter(|(k, _)| !k.contains('@') || k.ends_with(LOOKUP_TABLE)).map(|(k, v)| (k.clone(), v.clone())).collect());
+        for r in records.into_iter().filter(|r| !was_created(r, created)) {
+            let list = self.sets.entry(set.clone()).or_default();
+            list.push(kept(r));
+            let parent = ParentRef::Set { set: set.clone(), index: list.len() - 1 };
+            self.observe_expanded(parent, r, created);
         }
     }
+
+    fn observe_expanded(&mut self, parent: ParentRef, record: &Map<String, Json>, created: &BTreeSet<String>) {
+        for (nav, value) in record.iter().filter(|(k, v)| !k.contains('@') && is_expansion(v)) {
+            let items: Vec<&Map<String, Json>> = match value {
+                Json::Object(m) => vec![m],
+                Json::Array(items) => items.iter().filter_map(Json::as_object).collect(),
+                _ => Vec::new(),
+            };
+            for item in items.into_iter().filter(|r| !was_created(r, created)) {
+                self.expanded.push(Expanded { parent: parent.clone(), nav: nav.clone(), record: kept(item) });
+                let index = self.expanded.len() - 1;
+                self.observe_expanded(ParentRef::Expanded { index }, item, created);
+            }
+        }
+    }
+}
+
+fn was_created(r: &Map<String, Json>, created: &BTreeSet<String>) -> bool {
+    r.values().filter_map(Json::as_str).any(|v| created.contains(&v.to_ascii_lowercase()))
+}
+
+/// The expanded records placed in their tables' sets: each navigation property is
+/// resolved on the table of the record it was expanded from; a one-to-many child gets
+/// the lookup to its parent. Expansions that cannot be placed are noted.
+fn with_expanded(seed: &Seed, tables: &[EntityDef], notes: &mut Vec<String>) -> BTreeMap<String, Vec<Map<String, Json>>> {
+    let mut sets = seed.sets.clone();
+    // For each expanded record: its table, its record as placed, and where it was placed.
+    let mut resolved: Vec<Option<(&EntityDef, Map<String, Json>, (String, usize))>> = Vec::new();
+    let mut unplaced: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &seed.expanded {
+        let parent = match &e.parent {
+            ParentRef::Set { set, index } => {
+                let table = tables.iter().find(|t| &t.entity_set_name == set);
+                table.zip(seed.sets.get(set).and_then(|l| l.get(*index)).cloned()).map(|(t, r)| (t, r, (set.clone(), *index)))
+            }
+            ParentRef::Expanded { index } => resolved.get(*index).cloned().flatten(),
+        };
+        let Some((parent_table, parent_record, (parent_set, parent_index))) = parent else {
+            resolved.push(None);
+            continue;
+        };
+        let mut record = e.record.clone();
+        let find = |name: &str| tables.iter().find(|t| t.logical_name == name);
+        let target = if let Some(r) = parent_table.many_to_one.iter().find(|r| r.referencing_nav.as_deref() == Some(e.nav.as_str())) {
+            // The parent points at this record: give the parent the lookup it implies.
+            let target = find(&r.referenced_entity);
+            let key = format!("_{}_value", r.referencing_attribute);
+            let id = target.and_then(|t| record.get(&t.primary_id)).cloned();
+            if let (Some(id), Some(t), Some(slot)) = (id, target, sets.get_mut(&parent_set).and_then(|l| l.get_mut(parent_index))) {
+                if !slot.contains_key(&key) {
+                    slot.insert(format!("{key}{LOOKUP_TABLE}"), Json::String(t.logical_name.clone()));
+                    slot.insert(key, id);
+                }
+            }
+            target
+        } else if let Some(r) = parent_table.one_to_many.iter().find(|r| r.referenced_nav.as_deref() == Some(e.nav.as_str())) {
+            let key = format!("_{}_value", r.referencing_attribute);
+            if let (false, Some(id)) = (record.contains_key(&key), parent_record.get(&parent_table.primary_id).cloned()) {
+                record.insert(format!("{key}{LOOKUP_TABLE}"), Json::String(parent_table.logical_name.clone()));
+                record.insert(key, id);
+            }
+            find(&r.referencing_entity)
+        } else {
+            let m2m = parent_table.many_to_many.iter().find(|r| r.entity1_nav == e.nav || r.entity2_nav == e.nav);
+            m2m.and_then(|r| find(if r.entity1 == parent_table.logical_name { &r.entity2 } else { &r.entity1 }))
+        };
+        match target {
+            Some(t) => {
+                let list = sets.entry(t.entity_set_name.clone()).or_default();
+                list.push(record.clone());
+                resolved.push(Some((t, record, (t.entity_set_name.clone(), list.len() - 1))));
+            }
+            None => {
+                *unplaced.entry(format!("{}.{}", parent_table.logical_name, e.nav)).or_default() += 1;
+                resolved.push(None);
+            }
+        }
+    }
+    for (nav, n) in unplaced {
+        notes.push(format!("{nav}: {n} expanded record(s) left out (no such navigation property in the fixture's schema)"));
+    }
+    sets
 }
 
 /// The entity set an `@odata.context` names (`…$metadata#accounts(name)/$entity` →
@@ -67,7 +192,8 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
     // Where each seed record went, for its lookups: (data file, index, table, record).
     let mut placed: Vec<(String, usize, &EntityDef, &Map<String, Json>)> = Vec::new();
     let mut seed_files: Vec<(String, &EntityDef)> = Vec::new();
-    for (set, records) in &seed.sets {
+    let sets = with_expanded(seed, &tables, &mut notes);
+    for (set, records) in &sets {
         let Some(entity) = tables.iter().find(|t| &t.entity_set_name == set) else {
             notes.push(format!("{set}: no table of the fixture's schema has this entity set ({} records left out)", records.len()));
             continue;
@@ -114,14 +240,22 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
             docs.remove(&seed_path);
         }
     }
-    // Seed files in lookup order: a table's file after the files of the tables it points at
-    // (cycles are broken in name order; their lookups are then reported).
+    // Seed files in lookup order: a table's file after the files of the tables its seed
+    // records point at (cycles are broken in name order; their lookups are then reported).
+    let points_at = |e: &EntityDef, other: &EntityDef| -> bool {
+        sets.get(&e.entity_set_name).into_iter().flatten().any(|r| {
+            r.iter().any(|(k, v)| {
+                let Some(column) = k.strip_prefix('_').and_then(|k| k.strip_suffix("_value")).filter(|_| !v.is_null()) else { return false };
+                match r.get(&format!("{k}{LOOKUP_TABLE}")).and_then(Json::as_str) {
+                    Some(t) => t == other.logical_name,
+                    None => e.attribute(column).is_some_and(|a| a.targets.contains(&other.logical_name)),
+                }
+            })
+        })
+    };
     let mut ordered: Vec<String> = Vec::new();
     while !seed_files.is_empty() {
-        let ready = seed_files
-            .iter()
-            .position(|(_, e)| !seed_files.iter().any(|(_, other)| other.logical_name != e.logical_name && e.attributes.iter().any(|a| a.kind.is_lookup() && a.targets.contains(&other.logical_name))))
-            .unwrap_or(0);
+        let ready = seed_files.iter().position(|(_, e)| !seed_files.iter().any(|(_, other)| other.logical_name != e.logical_name && points_at(e, other))).unwrap_or(0);
         ordered.push(seed_files.remove(ready).0);
     }
     if let Some(Json::Array(data)) = org.get_mut("data") {
