@@ -105,13 +105,16 @@ fn was_created(r: &Map<String, Json>, created: &BTreeSet<String>) -> bool {
     r.values().filter_map(Json::as_str).any(|v| created.contains(&v.to_ascii_lowercase()))
 }
 
+/// An expanded record as placed: its table, the record, and `(entity set, index)` in the sets.
+type Placed<'a> = (&'a EntityDef, Map<String, Json>, (String, usize));
+
 /// The expanded records placed in their tables' sets: each navigation property is
 /// resolved on the table of the record it was expanded from; a one-to-many child gets
 /// the lookup to its parent. Expansions that cannot be placed are noted.
 fn with_expanded(seed: &Seed, tables: &[EntityDef], notes: &mut Vec<String>) -> BTreeMap<String, Vec<Map<String, Json>>> {
     let mut sets = seed.sets.clone();
     // For each expanded record: its table, its record as placed, and where it was placed.
-    let mut resolved: Vec<Option<(&EntityDef, Map<String, Json>, (String, usize))>> = Vec::new();
+    let mut resolved: Vec<Option<Placed>> = Vec::new();
     let mut unplaced: BTreeMap<String, usize> = BTreeMap::new();
     for e in &seed.expanded {
         let parent = match &e.parent {
