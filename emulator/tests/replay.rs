@@ -201,6 +201,9 @@ async fn a_recording_through_the_proxy_is_a_scenario_plus_seed_state() {
     assert_eq!(steps[3]["request"]["headers"]["prefer"], "return=representation");
     assert_eq!(steps[3]["expect"]["json"]["contactid"], json!({ "$match": "guid", "$capture": "created1" }), "a created id is captured for later steps");
     assert_eq!(steps[4]["expect"]["status"], 404);
+    assert_eq!(steps[1]["recorded"]["query_shape"], "GET accounts({id})?$select=name,telephone1", "each exchange notes its normalised query shape");
+    assert_eq!(steps[0]["recorded"]["query_shape"], "GET accounts?$orderby=accountnumber&$select=name,revenue,accountnumber&$top={number}");
+    assert!(steps.iter().all(|s| s["recorded"]["elapsed_ms"].as_f64().is_some_and(|ms| ms > 0.0)), "and its timing");
     let text = std::fs::read_to_string(dir.join(SCENARIO_FILE)).unwrap();
     assert!(!text.contains("secret-client-token") && !text.to_ascii_lowercase().contains("authorization"), "credentials are never recorded");
     let seed: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(SEED_FILE)).unwrap()).unwrap();

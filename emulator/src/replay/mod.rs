@@ -14,3 +14,4 @@ pub mod redact;
 pub mod schema_diff;
 pub mod schema_import;
 pub mod seed;
+pub mod shape;

@@ -152,6 +152,7 @@ async fn forward(state: Arc<Mutex<Recording>>, proxy_origin: String, req: Reques
         headers.push(("Authorization".into(), format!("Bearer {t}")));
     }
     let url = format!("{}{path_and_query}", target.origin);
+    let started = std::time::Instant::now();
     let resp = match target.client.send(parts.method.clone(), &url, &headers, body.clone()).await {
         Ok(r) => r,
         Err(e) => return Ok(plain(502, &format!("the recorder could not reach {}: {e}", target.origin))),
@@ -173,7 +174,7 @@ async fn forward(state: Arc<Mutex<Recording>>, proxy_origin: String, req: Reques
             failures: Vec::new(),
             skipped: false,
         };
-        s.append(step, rec);
+        s.append(step, rec, started.elapsed());
         if let Err(e) = s.save() {
             tracing::error!(cause = %e, "the recording could not be written");
         }
@@ -196,11 +197,15 @@ impl Recording {
     /// Adds one exchange: the step with its expectations generalised from the response.
     /// Ids created by earlier steps become their variables in the request; an id this
     /// step creates is captured from its response for the steps after it.
-    fn append(&mut self, mut step: Step, mut rec: StepRecord) {
+    fn append(&mut self, mut step: Step, mut rec: StepRecord, elapsed: std::time::Duration) {
         self.redact(&mut step, &mut rec);
         let guid = regex::Regex::new(r"(?i)\(([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\)$").expect("guid regex");
         substitute_created(&mut step.request, &self.created);
         step.name = Some(format!("{}: {} {}", self.scenario.steps.len() + 1, step.request.method, step.request.path));
+        step.recorded = Some(serde_json::json!({
+            "elapsed_ms": elapsed.as_secs_f64() * 1e3,
+            "query_shape": super::shape::query_shape(&step.request.method, &step.request.path),
+        }));
         let mut new_id = None;
         if rec.method == "POST" {
             let entity_id = rec.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("odata-entityid")).map(|(_, v)| v.as_str());
@@ -355,6 +360,7 @@ fn request_step(target: &Target, method: &http::Method, path_and_query: &str, he
         name: Some(format!("{n}: {method} {path}")),
         request: RequestSpec { method: method.to_string(), path, headers: kept, json, body: raw, crlf: false, auth: true },
         expect: None,
+        recorded: None,
     }
 }
 
