@@ -41,12 +41,34 @@ enum Command {
         #[arg(long, env = "DATAVERSE_EMULATOR_STATE_DIR")]
         state_dir: Option<PathBuf>,
     },
-    /// Read an org's schema into fixture table files (`<out>/tables/<table>.json`), from
-    /// saved EntityDefinitions JSON exports or from a live org (--url).
+    /// Read an org's schema into fixture table files (`<out>/tables/<table>.json`), from a
+    /// saved `$metadata` document and/or EntityDefinitions JSON exports, or from a live org (--url).
     ImportSchema(ImportArgs),
+    /// Show the tables, columns and option values that differ between two schemas, each a
+    /// fixture directory, a saved `$metadata` document or an EntityDefinitions export.
+    /// Exits 0 when they match, 1 when they differ, 2 when a side cannot be read.
+    DiffSchema {
+        /// The schema before (e.g. the org before a solution deployment).
+        a: PathBuf,
+        /// The schema after.
+        b: PathBuf,
+    },
     /// Run a recording proxy in front of an org: point clients at it, and every exchange
     /// is written to <out>/scenario.json with the records seen in <out>/seed.json.
     Record(RecordArgs),
+    /// Turn a recording into a fixture: the records its reads returned become seed records
+    /// (with their lookups) over the base fixture's schema, written to <out> (default
+    /// <dir>/fixture), and its writes become <out>/expected-writes.json, a scenario.
+    FixtureFromRecording {
+        /// The recording directory (`record --out`).
+        dir: PathBuf,
+        /// The base fixture, or a directory of imported tables (default: the embedded default org).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// Where to write the fixture.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Replay a recording against an emulator seeded with its records, and report every
     /// response that differs from the recorded one.
     Replay {
@@ -77,7 +99,9 @@ struct OrgArgs {
 
 #[derive(clap::Args)]
 struct ImportArgs {
-    /// Saved EntityDefinitions exports (`{"value": [...]}`, an array, or one table).
+    /// A saved `$metadata` (CSDL XML) document and/or saved EntityDefinitions exports
+    /// (`{"value": [...]}`, an array, or one table); told apart by their content. When both
+    /// are given, the exports' details win over what the CSDL says.
     files: Vec<PathBuf>,
     /// Fetch the schema from this org instead (org URL or Web API root).
     #[arg(long, env = "DATAVERSE_URL")]
@@ -105,6 +129,13 @@ struct RecordArgs {
     /// Port for the proxy on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 5556)]
     port: u16,
+    /// Personal-data columns to pseudonymise, as `table.column` or `*.column`
+    /// (comma-separated or repeated). Secrets and tokens are always redacted.
+    #[arg(long, value_delimiter = ',')]
+    redact: Vec<String>,
+    /// A file of redaction rules: one `table.column` per line, `#` comments.
+    #[arg(long)]
+    redact_rules: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -333,21 +364,33 @@ async fn org_target(url: &str, args: &OrgArgs) -> Result<conformance_runner::tar
 }
 
 async fn import_schema(args: ImportArgs) -> Result<(), Box<dyn std::error::Error>> {
-    use dataverse_emulator::replay::schema_import::{fetch_live, import, tables_in, write_tables};
+    use dataverse_emulator::replay::csdl_import::{read_csdl, CsdlSchema};
+    use dataverse_emulator::replay::schema_import::{fetch_live, fetch_live_csdl, import_with_csdl, tables_in, write_tables};
     let keep = (!args.tables.is_empty()).then_some(args.tables.as_slice());
-    let definitions = match &args.url {
-        Some(url) => fetch_live(&org_target(url, &args.org).await?, None).await?,
-        None if args.files.is_empty() => return Err("give saved EntityDefinitions files, or --url <org>".into()),
-        None => {
-            let mut all = Vec::new();
-            for f in &args.files {
-                let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-                all.extend(tables_in(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?));
-            }
-            all
+    let mut csdl: Option<CsdlSchema> = None;
+    let mut definitions = Vec::new();
+    match &args.url {
+        Some(url) => {
+            let target = org_target(url, &args.org).await?;
+            csdl = Some(fetch_live_csdl(&target).await?);
+            definitions = fetch_live(&target, keep).await?;
         }
-    };
-    let imported = import(definitions, keep);
+        None if args.files.is_empty() => return Err("give a saved $metadata (CSDL) file and/or EntityDefinitions files, or --url <org>".into()),
+        None => {
+            for f in &args.files {
+                if is_xml(f).map_err(|e| format!("{}: {e}", f.display()))? {
+                    if csdl.is_some() {
+                        return Err(format!("{}: only one $metadata document can be imported at a time", f.display()).into());
+                    }
+                    csdl = Some(read_csdl_file(f, read_csdl)?);
+                } else {
+                    let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+                    definitions.extend(tables_in(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?));
+                }
+            }
+        }
+    }
+    let imported = import_with_csdl(csdl, definitions, keep);
     for w in &imported.warnings {
         eprintln!("warning: {w}");
     }
@@ -356,13 +399,74 @@ async fn import_schema(args: ImportArgs) -> Result<(), Box<dyn std::error::Error
     Ok(())
 }
 
+/// Whether a schema file is XML (a `$metadata` document) rather than JSON.
+fn is_xml(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    Ok(head[..n].iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF) == Some(&b'<'))
+}
+
+/// Streams a CSDL file through `read`, with a progress line on stderr.
+fn read_csdl_file<T>(path: &std::path::Path, read: impl FnOnce(std::io::BufReader<std::fs::File>, Box<dyn FnMut(u64, usize)>) -> Result<T, String>) -> Result<T, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0).max(1);
+    let name = path.display().to_string();
+    let progress = Box::new(move |bytes: u64, tables: usize| {
+        eprint!("\rreading {name}: {:>3}% ({tables} entity types)", bytes.min(total) * 100 / total);
+        if bytes >= total {
+            eprintln!();
+        }
+    });
+    read(std::io::BufReader::with_capacity(256 * 1024, file), progress).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Prints the differences, one per line, and a summary; exits 1 when there are any and 2
+/// when a side cannot be read (as `diff` does).
+fn diff_schema(a: &std::path::Path, b: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    use dataverse_emulator::replay::schema_diff::{diff, load_schema};
+    let (sa, sb) = match (load_schema(a), load_schema(b)) {
+        (Ok(sa), Ok(sb)) => (sa, sb),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let differences = diff(&sa, &sb);
+    for d in &differences {
+        println!("{d}");
+    }
+    if differences.is_empty() {
+        println!("no differences ({} tables)", sa.tables.len());
+        return Ok(());
+    }
+    println!("{} difference(s) between {} ({} tables) and {} ({} tables)", differences.len(), a.display(), sa.tables.len(), b.display(), sb.tables.len());
+    std::process::exit(1);
+}
+
 async fn record(args: RecordArgs) -> Result<(), Box<dyn std::error::Error>> {
+    use dataverse_emulator::replay::redact::Redactor;
+    let mut rules = args.redact.clone();
+    if let Some(file) = &args.redact_rules {
+        rules.extend(Redactor::rules_from_file(&std::fs::read_to_string(file).map_err(|e| format!("--redact-rules {}: {e}", file.display()))?));
+    }
+    let redactor = Redactor::new(&rules)?;
     let target = org_target(&args.target, &args.org).await?;
-    let recorder = dataverse_emulator::replay::proxy::Recorder::start(target, &args.out, args.port).await?;
+    let recorder = dataverse_emulator::replay::proxy::Recorder::start_with(target, &args.out, args.port, redactor).await?;
     println!("Recording proxy for {} at {}/api/data/v9.2/ into {}", args.target, recorder.url(), args.out.display());
     println!("Ready. Press Ctrl-C to stop.");
     shutdown_signal().await;
     println!("Recorded {} exchange(s).", recorder.count());
+    Ok(())
+}
+
+fn fixture_from_recording(dir: &std::path::Path, base: Option<&std::path::Path>, out: Option<&std::path::Path>) -> Result<(), Box<dyn std::error::Error>> {
+    let (fixture, writes, notes) = dataverse_emulator::replay::play::fixture_from_recording(dir, base, out)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    println!("fixture written to {} (serve it with `serve --fixtures {}`)", fixture.display(), fixture.display());
+    println!("{writes} expected write(s) in {}", fixture.join(dataverse_emulator::replay::play::WRITES_FILE).display());
     Ok(())
 }
 
@@ -392,7 +496,9 @@ async fn main() {
             .and_then(|t| t.ca_file.ok_or_else(|| "no CA file was created".into()))
             .map(|ca| println!("{}", ca.display())),
         Command::ImportSchema(args) => import_schema(args).await,
+        Command::DiffSchema { a, b } => diff_schema(&a, &b),
         Command::Record(args) => record(args).await,
+        Command::FixtureFromRecording { dir, fixtures, out } => fixture_from_recording(&dir, fixtures.as_deref(), out.as_deref()),
         Command::Replay { dir, fixtures } => replay(dir, fixtures).await,
     };
     if let Err(e) = result {

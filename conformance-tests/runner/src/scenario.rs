@@ -56,6 +56,10 @@ pub struct Step {
     pub request: RequestSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,
+    /// What `dataverse-emulator record` noted about the exchange (its timing and the
+    /// normalised query shape); informative, never checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Value>,
 }
 
 /// An HTTP request. Strings may hold `${var}` references.

@@ -7,7 +7,11 @@
 //! step of a conformance scenario (the `conformance-tests/scenarios` format), so replay is
 //! the scenario runner's ordinary check against an emulator loaded with that seed state.
 
+pub mod csdl_import;
 pub mod play;
 pub mod proxy;
+pub mod redact;
+pub mod schema_diff;
 pub mod schema_import;
 pub mod seed;
+pub mod shape;

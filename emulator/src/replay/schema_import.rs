@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value as Json};
 
+use super::csdl_import::CsdlSchema;
 use crate::metadata::save::table_to_json;
 use crate::metadata::table_from_json;
 
@@ -45,11 +46,31 @@ pub fn tables_in(doc: Json) -> Vec<Json> {
 /// Converts service-shaped table definitions into fixture tables. `keep`, when given,
 /// names the tables to keep; the tables their lookups target are kept too.
 pub fn import(definitions: Vec<Json>, keep: Option<&[String]>) -> Imported {
+    import_with_csdl(None, definitions, keep)
+}
+
+/// [`import`] with the tables of a `$metadata` document as the base: a table in both
+/// takes the dump's details (labels, required levels, choices, cascades, the primary name)
+/// over what the CSDL could say, column by column; tables and columns only the CSDL has
+/// are kept as the CSDL describes them.
+pub fn import_with_csdl(csdl: Option<CsdlSchema>, definitions: Vec<Json>, keep: Option<&[String]>) -> Imported {
     let mut out = Imported::default();
-    let mut all: BTreeMap<String, Json> = BTreeMap::new();
+    let mut flat_tables: BTreeMap<String, Json> = BTreeMap::new();
+    if let Some(c) = csdl {
+        out.warnings.extend(c.warnings);
+        flat_tables = c.tables;
+    }
     for def in definitions {
         let flat = table_fixture_shape(def, &mut out.warnings);
         let name = flat.get("LogicalName").and_then(Json::as_str).unwrap_or_default().to_string();
+        let merged = match flat_tables.remove(&name) {
+            Some(base) => merge_table(base, flat),
+            None => flat,
+        };
+        flat_tables.insert(name, merged);
+    }
+    let mut all: BTreeMap<String, Json> = BTreeMap::new();
+    for (name, flat) in flat_tables {
         match table_from_json(flat) {
             Ok(entity) => {
                 all.insert(name, table_to_json(&entity));
@@ -65,6 +86,34 @@ pub fn import(definitions: Vec<Json>, keep: Option<&[String]>) -> Imported {
         }
     };
     out
+}
+
+/// A CSDL table with a dump of the same table laid over it: the dump's values win; its
+/// columns replace the CSDL's column of the same name; its relationship lists replace the
+/// CSDL's unless empty.
+fn merge_table(base: Json, dump: Json) -> Json {
+    let (Json::Object(mut base), Json::Object(dump)) = (base, dump) else { return Json::Null };
+    for (key, value) in dump {
+        match (key.as_str(), value) {
+            ("Attributes", Json::Array(columns)) => {
+                let mut merged: Vec<Json> = base.remove("Attributes").and_then(|a| if let Json::Array(a) = a { Some(a) } else { None }).unwrap_or_default();
+                for column in columns {
+                    let name = column.get("LogicalName").cloned();
+                    match merged.iter_mut().find(|c| c.get("LogicalName") == name.as_ref()) {
+                        Some(slot) => *slot = column,
+                        None => merged.push(column),
+                    }
+                }
+                base.insert(key, Json::Array(merged));
+            }
+            (_, Json::Array(items)) if items.is_empty() && base.get(&key).and_then(Json::as_array).is_some_and(|b| !b.is_empty()) => {}
+            (_, Json::Null) => {}
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+    Json::Object(base)
 }
 
 /// `names` plus every table their lookups target, transitively.
@@ -191,7 +240,20 @@ pub async fn fetch_live(target: &conformance_runner::target::Target, only: Optio
     Ok(tables)
 }
 
-async fn get_json(target: &conformance_runner::target::Target, path: &str) -> Result<Json, String> {
+/// A live org's `$metadata`, read as a CSDL stream.
+pub async fn fetch_live_csdl(target: &conformance_runner::target::Target) -> Result<CsdlSchema, String> {
+    let mut headers = vec![("Accept".to_string(), "application/xml".to_string())];
+    if let Some(t) = &target.token {
+        headers.push(("Authorization".to_string(), format!("Bearer {t}")));
+    }
+    let resp = target.send(http::Method::GET, "$metadata", &headers, bytes::Bytes::new()).await?;
+    if !resp.status.is_success() {
+        return Err(format!("GET $metadata: {} {}", resp.status, resp.text()));
+    }
+    super::csdl_import::read_csdl(&resp.body[..], |_, _| {}).map_err(|e| format!("GET $metadata: {e}"))
+}
+
+pub(crate) async fn get_json(target: &conformance_runner::target::Target, path: &str) -> Result<Json, String> {
     let mut headers = vec![("Accept".to_string(), "application/json".to_string()), ("OData-Version".to_string(), "4.0".to_string())];
     if let Some(t) = &target.token {
         headers.push(("Authorization".to_string(), format!("Bearer {t}")));

@@ -4,8 +4,14 @@
 //! record, told apart by `@odata.context`) adds them to the seed, keyed by entity set.
 //! Before replay, [`build_fixture`] lays them over a base fixture: a seed record replaces
 //! the base record with the same id, the others are added. Only columns the table accepts
-//! on create are kept; lookups, expanded records and annotations are left out, since the
-//! recording does not say which navigation property a `_x_value` came through.
+//! on create are kept. A lookup (`_x_value`, with its `lookuplogicalname` annotation when
+//! the client asked for annotations) becomes `x…@odata.bind` through the relationship's
+//! navigation property, when the record it points at is in the fixture and created before
+//! the record pointing at it (data files are created in order); other lookups are left out
+//! with a note. Records nested in `$expand`ed navigation properties are seeded too, in
+//! their own table (found through the navigation property at build time); a record from a
+//! one-to-many expansion is linked to the record it was expanded from. Other annotations
+//! are left out, and N:N associations are not seeded.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,10 +20,51 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::metadata::{load_tables, AttributeType, EntityDef};
 
-/// Records seen in responses, by entity set, in the order first seen.
+/// The annotation naming the table a `_x_value` points at.
+const LOOKUP_TABLE: &str = "@Microsoft.Dynamics.CRM.lookuplogicalname";
+
+/// Records seen in responses, by entity set, in the order first seen, and the records
+/// nested in them by `$expand`.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Seed {
     pub sets: BTreeMap<String, Vec<Map<String, Json>>>,
+    /// Expanded records, each after the record it was expanded from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expanded: Vec<Expanded>,
+}
+
+/// A record found in an expanded navigation property.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expanded {
+    /// The record it was expanded from.
+    pub parent: ParentRef,
+    /// The navigation property it came through.
+    pub nav: String,
+    pub record: Map<String, Json>,
+}
+
+/// Where the record an expansion came from is in the seed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParentRef {
+    /// `sets[set][index]`.
+    Set { set: String, index: usize },
+    /// `expanded[index]`.
+    Expanded { index: usize },
+}
+
+/// A record's columns and lookup annotations, without other annotations or expansions.
+fn kept(r: &Map<String, Json>) -> Map<String, Json> {
+    r.iter().filter(|(k, v)| (!k.contains('@') || k.ends_with(LOOKUP_TABLE)) && !is_expansion(v)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// A nested record, or a non-empty list of them.
+fn is_expansion(v: &Json) -> bool {
+    match v {
+        Json::Object(_) => true,
+        Json::Array(items) => !items.is_empty() && items.iter().all(Json::is_object),
+        _ => false,
+    }
 }
 
 impl Seed {
@@ -30,11 +77,98 @@ impl Seed {
             Some(_) => Vec::new(),
             None => body.as_object().into_iter().collect(),
         };
-        let list = self.sets.entry(set).or_default();
-        for r in records.into_iter().filter(|r| !r.values().filter_map(Json::as_str).any(|v| created.contains(&v.to_ascii_lowercase()))) {
-            list.push(r.iter().filter(|(k, _)| !k.contains('@')).map(|(k, v)| (k.clone(), v.clone())).collect());
+        for r in records.into_iter().filter(|r| !was_created(r, created)) {
+            let list = self.sets.entry(set.clone()).or_default();
+            list.push(kept(r));
+            let parent = ParentRef::Set { set: set.clone(), index: list.len() - 1 };
+            self.observe_expanded(parent, r, created);
         }
     }
+
+    fn observe_expanded(&mut self, parent: ParentRef, record: &Map<String, Json>, created: &BTreeSet<String>) {
+        for (nav, value) in record.iter().filter(|(k, v)| !k.contains('@') && is_expansion(v)) {
+            let items: Vec<&Map<String, Json>> = match value {
+                Json::Object(m) => vec![m],
+                Json::Array(items) => items.iter().filter_map(Json::as_object).collect(),
+                _ => Vec::new(),
+            };
+            for item in items.into_iter().filter(|r| !was_created(r, created)) {
+                self.expanded.push(Expanded { parent: parent.clone(), nav: nav.clone(), record: kept(item) });
+                let index = self.expanded.len() - 1;
+                self.observe_expanded(ParentRef::Expanded { index }, item, created);
+            }
+        }
+    }
+}
+
+fn was_created(r: &Map<String, Json>, created: &BTreeSet<String>) -> bool {
+    r.values().filter_map(Json::as_str).any(|v| created.contains(&v.to_ascii_lowercase()))
+}
+
+/// An expanded record as placed: its table, the record, and `(entity set, index)` in the sets.
+type Placed<'a> = (&'a EntityDef, Map<String, Json>, (String, usize));
+
+/// The expanded records placed in their tables' sets: each navigation property is
+/// resolved on the table of the record it was expanded from; a one-to-many child gets
+/// the lookup to its parent. Expansions that cannot be placed are noted.
+fn with_expanded(seed: &Seed, tables: &[EntityDef], notes: &mut Vec<String>) -> BTreeMap<String, Vec<Map<String, Json>>> {
+    let mut sets = seed.sets.clone();
+    // For each expanded record: its table, its record as placed, and where it was placed.
+    let mut resolved: Vec<Option<Placed>> = Vec::new();
+    let mut unplaced: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &seed.expanded {
+        let parent = match &e.parent {
+            ParentRef::Set { set, index } => {
+                let table = tables.iter().find(|t| &t.entity_set_name == set);
+                table.zip(seed.sets.get(set).and_then(|l| l.get(*index)).cloned()).map(|(t, r)| (t, r, (set.clone(), *index)))
+            }
+            ParentRef::Expanded { index } => resolved.get(*index).cloned().flatten(),
+        };
+        let Some((parent_table, parent_record, (parent_set, parent_index))) = parent else {
+            resolved.push(None);
+            continue;
+        };
+        let mut record = e.record.clone();
+        let find = |name: &str| tables.iter().find(|t| t.logical_name == name);
+        let target = if let Some(r) = parent_table.many_to_one.iter().find(|r| r.referencing_nav.as_deref() == Some(e.nav.as_str())) {
+            // The parent points at this record: give the parent the lookup it implies.
+            let target = find(&r.referenced_entity);
+            let key = format!("_{}_value", r.referencing_attribute);
+            let id = target.and_then(|t| record.get(&t.primary_id)).cloned();
+            if let (Some(id), Some(t), Some(slot)) = (id, target, sets.get_mut(&parent_set).and_then(|l| l.get_mut(parent_index))) {
+                if !slot.contains_key(&key) {
+                    slot.insert(format!("{key}{LOOKUP_TABLE}"), Json::String(t.logical_name.clone()));
+                    slot.insert(key, id);
+                }
+            }
+            target
+        } else if let Some(r) = parent_table.one_to_many.iter().find(|r| r.referenced_nav.as_deref() == Some(e.nav.as_str())) {
+            let key = format!("_{}_value", r.referencing_attribute);
+            if let (false, Some(id)) = (record.contains_key(&key), parent_record.get(&parent_table.primary_id).cloned()) {
+                record.insert(format!("{key}{LOOKUP_TABLE}"), Json::String(parent_table.logical_name.clone()));
+                record.insert(key, id);
+            }
+            find(&r.referencing_entity)
+        } else {
+            let m2m = parent_table.many_to_many.iter().find(|r| r.entity1_nav == e.nav || r.entity2_nav == e.nav);
+            m2m.and_then(|r| find(if r.entity1 == parent_table.logical_name { &r.entity2 } else { &r.entity1 }))
+        };
+        match target {
+            Some(t) => {
+                let list = sets.entry(t.entity_set_name.clone()).or_default();
+                list.push(record.clone());
+                resolved.push(Some((t, record, (t.entity_set_name.clone(), list.len() - 1))));
+            }
+            None => {
+                *unplaced.entry(format!("{}.{}", parent_table.logical_name, e.nav)).or_default() += 1;
+                resolved.push(None);
+            }
+        }
+    }
+    for (nav, n) in unplaced {
+        notes.push(format!("{nav}: {n} expanded record(s) left out (no such navigation property in the fixture's schema)"));
+    }
+    sets
 }
 
 /// The entity set an `@odata.context` names (`…$metadata#accounts(name)/$entity` →
@@ -51,43 +185,135 @@ pub fn entity_set(context: &str) -> Option<String> {
 pub type FixtureFiles = Vec<(String, String)>;
 
 /// The base fixture's files with the seed laid over them. Seed sets no table of the base
-/// schema serves are reported, not fatal.
+/// schema serves, and lookups that cannot be bound, are reported, not fatal.
 pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureFiles, Vec<String>), String> {
     let mut files: BTreeMap<String, String> = base.iter().cloned().collect();
     let tables = load_tables(base.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (p.as_str(), t.as_str()))).map_err(|e| e.to_string())?;
     let mut org: Json = serde_json::from_str(files.get("org.json").ok_or("the base fixture has no org.json")?).map_err(|e| format!("org.json: {e}"))?;
     let mut notes = Vec::new();
-    for (set, records) in &seed.sets {
+    let mut docs: BTreeMap<String, Json> = BTreeMap::new();
+    // Where each seed record went, for its lookups: (data file, index, table, record).
+    let mut placed: Vec<(String, usize, &EntityDef, &Map<String, Json>)> = Vec::new();
+    let mut seed_files: Vec<(String, &EntityDef)> = Vec::new();
+    let sets = with_expanded(seed, &tables, &mut notes);
+    for (set, records) in &sets {
         let Some(entity) = tables.iter().find(|t| &t.entity_set_name == set) else {
             notes.push(format!("{set}: no table of the fixture's schema has this entity set ({} records left out)", records.len()));
             continue;
         };
-        let existing = data_file_for(&files, &org, &entity.logical_name);
-        let file = existing.clone().unwrap_or_else(|| format!("seed-{set}.json"));
-        let path = format!("data/{file}");
-        let mut doc: Json = match files.get(&path) {
-            Some(text) => serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?,
-            None => json!({ "table": entity.logical_name, "records": [] }),
-        };
-        let list = doc.get_mut("records").and_then(Json::as_array_mut).ok_or_else(|| format!("{path}: no records"))?;
+        // A record the base fixture has stays in its file; new ones go to a seed file of
+        // their own, created after the base data so that they can point at it.
+        let base_path = data_file_for(&files, &org, &entity.logical_name).map(|f| format!("data/{f}"));
+        let seed_file = format!("seed-{set}.json");
+        let seed_path = format!("data/{seed_file}");
+        for path in base_path.iter().chain([&seed_path]) {
+            if !docs.contains_key(path) {
+                let doc = match files.get(path) {
+                    Some(text) => serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?,
+                    None => json!({ "table": entity.logical_name, "records": [] }),
+                };
+                docs.insert(path.clone(), doc);
+            }
+        }
         for record in records {
             let clean = creatable(entity, record);
             let id = clean.get(&entity.primary_id).cloned();
+            let same = |r: &Json| id.is_some() && r.get(&entity.primary_id) == id.as_ref();
+            let in_base = base_path.as_ref().filter(|p| docs.get(*p).and_then(|d| d.get("records")).and_then(Json::as_array).is_some_and(|l| l.iter().any(same)));
+            let path = in_base.unwrap_or(&seed_path).clone();
+            let list = docs.get_mut(&path).and_then(|d| d.get_mut("records")).and_then(Json::as_array_mut).ok_or_else(|| format!("{path}: no records"))?;
             // A record read twice (a list, then one with other columns) gathers both reads.
-            match list.iter_mut().find(|r| id.is_some() && r.get(&entity.primary_id) == id.as_ref()).and_then(Json::as_object_mut) {
-                Some(slot) => slot.extend(clean),
-                None => list.push(Json::Object(clean)),
-            }
+            let index = match list.iter().position(same) {
+                Some(i) => {
+                    if let Some(slot) = list[i].as_object_mut() {
+                        slot.extend(clean);
+                    }
+                    i
+                }
+                None => {
+                    list.push(Json::Object(clean));
+                    list.len() - 1
+                }
+            };
+            placed.push((path, index, entity, record));
         }
+        if docs.get(&seed_path).and_then(|d| d.get("records")).and_then(Json::as_array).is_some_and(|l| !l.is_empty()) {
+            seed_files.push((seed_file, entity));
+        } else {
+            docs.remove(&seed_path);
+        }
+    }
+    // Seed files in lookup order: a table's file after the files of the tables its seed
+    // records point at (cycles are broken in name order; their lookups are then reported).
+    let points_at = |e: &EntityDef, other: &EntityDef| -> bool {
+        sets.get(&e.entity_set_name).into_iter().flatten().any(|r| {
+            r.iter().any(|(k, v)| {
+                let Some(column) = k.strip_prefix('_').and_then(|k| k.strip_suffix("_value")).filter(|_| !v.is_null()) else { return false };
+                match r.get(&format!("{k}{LOOKUP_TABLE}")).and_then(Json::as_str) {
+                    Some(t) => t == other.logical_name,
+                    None => e.attribute(column).is_some_and(|a| a.targets.contains(&other.logical_name)),
+                }
+            })
+        })
+    };
+    let mut ordered: Vec<String> = Vec::new();
+    while !seed_files.is_empty() {
+        let ready = seed_files.iter().position(|(_, e)| !seed_files.iter().any(|(_, other)| other.logical_name != e.logical_name && points_at(e, other))).unwrap_or(0);
+        ordered.push(seed_files.remove(ready).0);
+    }
+    if let Some(Json::Array(data)) = org.get_mut("data") {
+        data.extend(ordered.into_iter().map(Json::String));
+    }
+    bind_lookups(&files, &org, &tables, &mut docs, &placed, &mut notes);
+    for (path, doc) in docs {
         files.insert(path, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
-        if existing.is_none() {
-            if let Some(Json::Array(data)) = org.get_mut("data") {
-                data.push(Json::String(file));
-            }
-        }
     }
     files.insert("org.json".into(), serde_json::to_string_pretty(&org).map_err(|e| e.to_string())?);
     Ok((files.into_iter().collect(), notes))
+}
+
+/// Adds `nav@odata.bind` for each seed record's lookups whose target is created before it.
+fn bind_lookups(files: &BTreeMap<String, String>, org: &Json, tables: &[EntityDef], docs: &mut BTreeMap<String, Json>, placed: &[(String, usize, &EntityDef, &Map<String, Json>)], notes: &mut Vec<String>) {
+    // Creation order of every record with an id: (table, id) → (data file's place, index).
+    let listed: Vec<String> = org.get("data").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str).map(|f| format!("data/{f}")).collect();
+    let mut order: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for (file_pos, path) in listed.iter().enumerate() {
+        let doc = docs.get(path).cloned().or_else(|| files.get(path).and_then(|t| serde_json::from_str(t).ok()));
+        let Some(doc) = doc else { continue };
+        let Some(table) = doc.get("table").and_then(Json::as_str).and_then(|t| tables.iter().find(|e| e.logical_name == t)) else { continue };
+        for (i, r) in doc.get("records").and_then(Json::as_array).into_iter().flatten().enumerate() {
+            if let Some(id) = r.get(&table.primary_id).and_then(Json::as_str) {
+                order.insert((table.logical_name.clone(), id.to_ascii_lowercase()), (file_pos, i));
+            }
+        }
+    }
+    let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
+    for (path, index, entity, record) in placed {
+        let Some(&here) = listed.iter().position(|p| p == path).map(|f| (f, *index)).as_ref() else { continue };
+        for (key, value) in record.iter() {
+            let (Some(column), Some(id)) = (key.strip_prefix('_').and_then(|k| k.strip_suffix("_value")), value.as_str()) else { continue };
+            let Some(attribute) = entity.attribute(column).filter(|a| a.kind.is_lookup() && a.valid_for_create) else { continue };
+            let id = id.to_ascii_lowercase();
+            let named = record.get(&format!("{key}{LOOKUP_TABLE}")).and_then(Json::as_str).map(str::to_string);
+            let candidates: Vec<String> = match named {
+                Some(t) => vec![t],
+                None => attribute.targets.clone(),
+            };
+            // The target the id is known in, created before this record.
+            let target = candidates.iter().find(|t| order.get(&((*t).clone(), id.clone())).is_some_and(|there| *there < here));
+            let nav = target.and_then(|t| entity.many_to_one.iter().find(|r| r.referencing_attribute == column && &r.referenced_entity == t).and_then(|r| r.referencing_nav.clone()).or_else(|| (column == "ownerid").then(|| column.to_string())));
+            let set = target.and_then(|t| tables.iter().find(|e| &e.logical_name == t)).map(|e| e.entity_set_name.clone());
+            match (nav, set, docs.get_mut(path).and_then(|d| d.get_mut("records")).and_then(|r| r.get_mut(*index)).and_then(Json::as_object_mut)) {
+                (Some(nav), Some(set), Some(slot)) => {
+                    slot.insert(format!("{nav}@odata.bind"), Json::String(format!("/{set}({id})")));
+                }
+                _ => *left_out.entry(format!("{}.{column}", entity.logical_name)).or_default() += 1,
+            }
+        }
+    }
+    for (column, n) in left_out {
+        notes.push(format!("{column}: {n} lookup value(s) left out (the record they point at is not in the fixture, or is created after the record)"));
+    }
 }
 
 /// The org's data file already seeding `table`, if any.
