@@ -33,8 +33,10 @@ macro_rules! error_codes {
 error_codes! {
     /// A record addressed by key does not exist.
     ObjectDoesNotExist => NOT_FOUND, "0x80040217";
-    /// Unknown entity set, function or path segment.
-    ResourceNotFound => NOT_FOUND, "0x8006088a";
+    /// Unknown entity set, function or path segment. Live responses (wire reference §2.1,
+    /// and public client issues from 2025) carry 0x80060888 here; Microsoft's troubleshooting
+    /// page still shows an older 0x8006088a.
+    ResourceNotFound => NOT_FOUND, "0x80060888";
     /// A malformed URL, literal, key or query option, or an unknown property in a query.
     BadRequest => BAD_REQUEST, "0x80060888";
     /// A body that doesn't deserialize: bad JSON, unknown property, wrong type.
@@ -246,7 +248,7 @@ mod tests {
         assert_eq!(Code::ObjectDoesNotExist.status(), StatusCode::NOT_FOUND);
         assert_eq!(Code::ObjectDoesNotExist.hex(), "0x80040217");
         assert_eq!(Code::ConcurrencyVersionMismatch.status(), StatusCode::PRECONDITION_FAILED);
-        assert_eq!(Code::ResourceNotFound.hex(), "0x8006088a");
+        assert_eq!(Code::ResourceNotFound.hex(), "0x80060888");
     }
 
     #[test]

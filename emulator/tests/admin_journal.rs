@@ -108,7 +108,7 @@ async fn filters_by_method_path_table_operation_status_and_limit() {
 #[tokio::test]
 async fn unknown_and_unimplemented_messages_are_marked_unsupported() {
     let s = Server::start().await;
-    s.get("NoSuchFunction()").await.assert_error(404, "0x8006088a");
+    s.get("NoSuchFunction()").await.assert_error(404, "0x80060888");
     s.get("accounts?savedQuery=00000000-0000-0000-0000-000000000001").await.assert_error(501, "0x80040315");
     s.get("accounts?$top=1").await;
     let j = journal(&s, "?unsupported=true").await;

@@ -161,7 +161,7 @@ async fn orgs_are_created_listed_described_and_deleted() {
     // A deleted org's prefix is an error, never the default org.
     let r = http.get(&format!("{}accounts", api("team-a"))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(r.json["error"]["code"], "0x8006088a");
+    assert_eq!(r.json["error"]["code"], "0x80060888");
 }
 
 #[tokio::test]
@@ -191,7 +191,7 @@ async fn the_path_prefix_picks_the_org_and_stays_in_every_url() {
     assert_eq!(http.get(&format!("{}accounts({FABRIKAM})?$select=name", api("default"))).await.status, StatusCode::OK);
     let r = http.get(&format!("{}accounts", api("zeta"))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(r.json["error"]["code"], "0x8006088a");
+    assert_eq!(r.json["error"]["code"], "0x80060888");
 
     // WhoAmI and a $batch with relative part URLs run in the prefixed org.
     assert_eq!(http.get(&format!("{}WhoAmI", api("alpha"))).await.status, StatusCode::OK);

@@ -35,12 +35,12 @@ async fn bad_guid_in_key_is_400() {
 async fn unknown_entity_set_is_404() {
     let s = Server::start().await;
     let r = s.get("accountz").await;
-    assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'accountz'.");
+    assert_eq!(r.assert_error(404, "0x80060888"), "Resource not found for the segment 'accountz'.");
     let r = s.post("accountz", r#"{"name":"x"}"#).await;
-    assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'accountz'.");
+    assert_eq!(r.assert_error(404, "0x80060888"), "Resource not found for the segment 'accountz'.");
     // Entity set names are case-sensitive.
     let r = s.get("Accounts").await;
-    assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'Accounts'.");
+    assert_eq!(r.assert_error(404, "0x80060888"), "Resource not found for the segment 'Accounts'.");
 }
 
 #[tokio::test]
@@ -147,7 +147,7 @@ async fn errors_carry_request_ids() {
 async fn unknown_navigation_segment_is_404() {
     let s = Server::start().await;
     let r = s.get(&format!("accounts({FABRIKAM})/contact_customer_accountz")).await;
-    assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'contact_customer_accountz'.");
+    assert_eq!(r.assert_error(404, "0x80060888"), "Resource not found for the segment 'contact_customer_accountz'.");
 }
 
 #[tokio::test]

@@ -76,9 +76,9 @@ async fn targets_must_name_the_bound_table() {
     assert!(r.assert_error(400, "0x80048d19").contains("'Extra'"));
     // The action is bound to a set: a GET, or a record, doesn't reach it.
     let r = s.get("accounts/Microsoft.Dynamics.CRM.CreateMultiple").await;
-    r.assert_error(404, "0x8006088a");
+    r.assert_error(404, "0x80060888");
     let r = s.post("nosuchset/Microsoft.Dynamics.CRM.CreateMultiple", "{}").await;
-    assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'nosuchset'.");
+    assert_eq!(r.assert_error(404, "0x80060888"), "Resource not found for the segment 'nosuchset'.");
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ async fn parameters_are_checked() {
     assert!(s.post("sample_CalculateDiscount", r#"{"Amount":"lots"}"#).await.assert_error(400, "0x80048d19").contains("Edm.Decimal"));
     assert!(s.post("sample_CalculateDiscount", r#"{"Amount":1,"Extra":true}"#).await.assert_error(400, "0x80048d19").contains("'Extra'"));
     // An action is POST only.
-    s.get("sample_CalculateDiscount").await.assert_error(404, "0x8006088a");
+    s.get("sample_CalculateDiscount").await.assert_error(404, "0x80060888");
 }
 
 #[tokio::test]
@@ -37,7 +37,7 @@ async fn bound_function_on_its_table_only() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!((r.json["Score"].as_i64(), r.json["Status"].as_str()), (Some(87), Some("Healthy")));
     assert_eq!(s.get(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.sample_AccountHealth()")).await.status, StatusCode::OK);
-    s.get(&format!("contacts({YVONNE})/Microsoft.Dynamics.CRM.sample_AccountHealth()")).await.assert_error(404, "0x8006088a");
+    s.get(&format!("contacts({YVONNE})/Microsoft.Dynamics.CRM.sample_AccountHealth()")).await.assert_error(404, "0x80060888");
     s.get("accounts(a0000000-0000-4000-8000-0000000000ff)/Microsoft.Dynamics.CRM.sample_AccountHealth()").await.assert_error(404, "0x80040217");
     s.get(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.sample_AccountHealth(IncludeHistory='yes')")).await.assert_error(400, "0x80060888");
 }

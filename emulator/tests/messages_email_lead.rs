@@ -44,7 +44,7 @@ async fn send_email_errors() {
     assert!(m.contains("at least one recipient"), "{m}");
     assert_eq!(s.fetch(&format!("emails({email})")).await["statecode"], 0);
     assert!(s.post(&format!("emails({email})/Microsoft.Dynamics.CRM.SendEmail"), "{}").await.assert_error(400, "0x80048d19").contains("IssueSend"));
-    s.post(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.SendEmail"), r#"{"IssueSend":true}"#).await.assert_error(404, "0x8006088a");
+    s.post(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.SendEmail"), r#"{"IssueSend":true}"#).await.assert_error(404, "0x80060888");
     // No templates in the org: the template is not found.
     let body = format!(
         r#"{{"TemplateId":"07b94c1d-6b41-4d8b-9d0c-000000000001","RegardingId":"{FABRIKAM}","RegardingType":"account","Target":{{"@odata.type":"Microsoft.Dynamics.CRM.email","subject":"x"}}}}"#
@@ -115,7 +115,7 @@ async fn qualify_lead_with_an_existing_customer_and_errors_are_atomic() {
     assert_eq!(o["_customerid_value"], FABRIKAM);
     assert_eq!(s.count("accounts").await, accounts);
     // Bound to leads only; required flags.
-    s.post(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.QualifyLead"), &body).await.assert_error(404, "0x8006088a");
+    s.post(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.QualifyLead"), &body).await.assert_error(404, "0x80060888");
     let other = s.create("leads", r#"{"lastname":"X"}"#).await;
     assert!(s.post(&format!("leads({other})/Microsoft.Dynamics.CRM.QualifyLead"), r#"{"Status":3}"#).await.assert_error(400, "0x80048d19").contains("CreateAccount"));
 }

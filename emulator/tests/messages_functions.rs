@@ -18,8 +18,8 @@ async fn who_am_i_and_retrieve_version_with_and_without_parens() {
     }
     assert_eq!(s.get("RetrieveVersion").await.json["Version"], "9.2.25093.00168");
     // A function is GET only; an action POST only.
-    assert!(s.post("RetrieveVersion", "{}").await.assert_error(404, "0x8006088a").contains("No HTTP resource"));
-    s.get("BulkDelete").await.assert_error(404, "0x8006088a");
+    assert!(s.post("RetrieveVersion", "{}").await.assert_error(404, "0x80060888").contains("No HTTP resource"));
+    s.get("BulkDelete").await.assert_error(404, "0x80060888");
 }
 
 #[tokio::test]
@@ -97,12 +97,12 @@ async fn initialize_from_binds_the_source_and_copies_shared_columns() {
 #[tokio::test]
 async fn unknown_messages_get_the_unknown_segment_error() {
     let s = Server::start().await;
-    assert_eq!(s.get("NoSuchFunction()").await.assert_error(404, "0x8006088a"), "Resource not found for the segment 'NoSuchFunction'.");
-    assert_eq!(s.post("NoSuchAction", "{}").await.assert_error(404, "0x8006088a"), "Resource not found for the segment 'NoSuchAction'.");
+    assert_eq!(s.get("NoSuchFunction()").await.assert_error(404, "0x80060888"), "Resource not found for the segment 'NoSuchFunction'.");
+    assert_eq!(s.post("NoSuchAction", "{}").await.assert_error(404, "0x80060888"), "Resource not found for the segment 'NoSuchAction'.");
     let r = s.post(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.NoSuchAction"), "{}").await;
-    assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'Microsoft.Dynamics.CRM.NoSuchAction'.");
+    assert_eq!(r.assert_error(404, "0x80060888"), "Resource not found for the segment 'Microsoft.Dynamics.CRM.NoSuchAction'.");
     let r = s.get("accounts/Microsoft.Dynamics.CRM.NoSuchFunction()").await;
-    r.assert_error(404, "0x8006088a");
+    r.assert_error(404, "0x80060888");
     // Unbound messages are not bound ones.
     let r = s.get(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.WhoAmI()")).await;
     assert!(r.assert_error(501, "0x80040315").contains("WhoAmI"));

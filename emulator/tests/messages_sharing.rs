@@ -108,7 +108,7 @@ async fn sharing_errors() {
     s.post("GrantAccess", &body).await.assert_error(400, "0x80040203");
     // RetrievePrincipalAccess is bound to users and teams only.
     let path = format!("accounts({account})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@t)?@t={}", enc(&format!("{{\"@odata.id\":\"accounts({account})\"}}")));
-    s.get(&path).await.assert_error(404, "0x8006088a");
+    s.get(&path).await.assert_error(404, "0x80060888");
     // Nothing was stored by the failures.
     assert_eq!(s.count("principalobjectaccessset").await, 0);
 }

@@ -60,9 +60,9 @@ async fn team_member_errors_change_nothing() {
     let body = format!(r#"{{"Members":[{{"systemuserid":"{AGENT}"}}]}}"#);
     s.post(&format!("teams({TEAM})/Microsoft.Dynamics.CRM.AddMembersTeam"), &body).await.assert_error(400, "0x80040203");
     // Bound to teams only; Members is required; GET is not allowed.
-    s.post(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.AddMembersTeam"), &body).await.assert_error(404, "0x8006088a");
+    s.post(&format!("accounts({FABRIKAM})/Microsoft.Dynamics.CRM.AddMembersTeam"), &body).await.assert_error(404, "0x80060888");
     assert!(s.post(&format!("teams({team})/Microsoft.Dynamics.CRM.AddMembersTeam"), "{}").await.assert_error(400, "0x80048d19").contains("Members"));
-    s.get(&format!("teams({team})/Microsoft.Dynamics.CRM.AddMembersTeam")).await.assert_error(404, "0x8006088a");
+    s.get(&format!("teams({team})/Microsoft.Dynamics.CRM.AddMembersTeam")).await.assert_error(404, "0x80060888");
     // Unknown team.
     s.post(&format!("teams({missing})/Microsoft.Dynamics.CRM.AddMembersTeam"), &body).await.assert_error(404, "0x80040217");
 }

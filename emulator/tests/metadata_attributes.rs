@@ -180,8 +180,8 @@ async fn column_errors() {
     let r = s.get(&attrs("account", "(LogicalName='new_nope')")).await;
     assert!(r.assert_error(404, DOES_NOT_EXIST).contains("new_nope"));
     s.get(&attrs("account", &format!("({MISSING})"))).await.assert_error(404, DOES_NOT_EXIST);
-    s.get(&attrs("account", "(LogicalName='name')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata")).await.assert_error(404, "0x8006088a");
-    s.get(&attrs("account", "/Microsoft.Dynamics.CRM.NopeAttributeMetadata")).await.assert_error(404, "0x8006088a");
+    s.get(&attrs("account", "(LogicalName='name')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata")).await.assert_error(404, "0x80060888");
+    s.get(&attrs("account", "/Microsoft.Dynamics.CRM.NopeAttributeMetadata")).await.assert_error(404, "0x80060888");
     s.get(&attrs("new_nope", "")).await.assert_error(404, DOES_NOT_EXIST);
     let r = s.get(&attrs("account", "/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=OptionSet($top=1)")).await;
     r.assert_error(400, BAD_REQUEST);

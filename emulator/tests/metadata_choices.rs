@@ -201,7 +201,7 @@ async fn option_value_messages_change_a_local_choice() {
     let unknown = json!({"EntityLogicalName": "new_paint", "AttributeLogicalName": "new_nosuch", "Label": label("X")});
     s.post("InsertOptionValue", &unknown.to_string()).await.assert_error(404, "0x80040217");
     // Functions are GET, these are actions.
-    s.get("InsertOptionValue").await.assert_error(404, "0x8006088a");
+    s.get("InsertOptionValue").await.assert_error(404, "0x80060888");
 }
 
 #[tokio::test]
@@ -382,5 +382,5 @@ async fn retrieve_metadata_changes_returns_the_requested_properties() {
     let bad = json!({"Criteria": {"Conditions": [{"PropertyName": "LogicalName", "ConditionOperator": "Like", "Value": {"Type": "System.String", "Value": "a"}}]}});
     s.get(&format!("RetrieveMetadataChanges(Query=@q)?@q={}", enc(&bad.to_string()))).await.assert_error(400, "0x80040203");
     // It is a function: POST is not allowed.
-    s.post("RetrieveMetadataChanges", "{}").await.assert_error(404, "0x8006088a");
+    s.post("RetrieveMetadataChanges", "{}").await.assert_error(404, "0x80060888");
 }

@@ -163,7 +163,7 @@ async fn unknown_tables_and_bad_keys() {
     assert!(m.contains("new_widget"), "{m}");
     s.get(&format!("EntityDefinitions({MISSING})")).await.assert_error(404, DOES_NOT_EXIST);
     s.get("EntityDefinitions(Name='account')").await.assert_error(400, BAD_REQUEST);
-    s.get("EntityDefinitions(LogicalName='account')/Nope").await.assert_error(404, "0x8006088a");
+    s.get("EntityDefinitions(LogicalName='account')/Nope").await.assert_error(404, "0x80060888");
     // A system table can't be deleted (metadata writes are covered in metadata_writes.rs).
     let r = s.send(Method::DELETE, "EntityDefinitions(LogicalName='account')", &[], None).await;
     r.assert_error(400, "0x80040203");
@@ -229,7 +229,7 @@ async fn relationship_definitions() {
     let cast = s.fetch(&format!("RelationshipDefinitions({id})/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata?$select=SchemaName,ReferencedAttribute")).await;
     assert_eq!(cast["ReferencedAttribute"], "accountid");
     assert!(cast.get("@odata.type").is_none());
-    s.get(&format!("RelationshipDefinitions({id})/Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata")).await.assert_error(404, "0x8006088a");
+    s.get(&format!("RelationshipDefinitions({id})/Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata")).await.assert_error(404, "0x80060888");
     s.get("RelationshipDefinitions(SchemaName='nope')").await.assert_error(404, DOES_NOT_EXIST);
 
     // list_relationships: the enum-literal filter; and the N:N cast with its own properties.

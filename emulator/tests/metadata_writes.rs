@@ -266,7 +266,7 @@ async fn deleting_columns_relationships_and_tables() {
     let r = s.delete_with(&format!("EntityDefinitions({id})"), &[("If-Match", "*")]).await.checked();
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     s.get("EntityDefinitions(LogicalName='new_bankaccount')").await.assert_error(404, "0x80040217");
-    s.get("new_bankaccounts").await.assert_error(404, "0x8006088a");
+    s.get("new_bankaccounts").await.assert_error(404, "0x80060888");
     assert!(!s.get("$metadata").await.text.contains("new_bankaccount"));
     let found = s.fetch("EntityDefinitions?$select=LogicalName&$filter=LogicalName%20eq%20'new_bankaccount'").await;
     assert_eq!(found["value"], json!([]));
@@ -331,7 +331,7 @@ async fn a_failing_definition_leaves_no_trace() {
     let mut bad: Value = serde_json::from_str(&bank_account("new_Third")).unwrap();
     bad["Attributes"].as_array_mut().unwrap().push(json!({"@odata.type": "Microsoft.Dynamics.CRM.StringAttributeMetadata", "SchemaName": "new_Huge", "MaxLength": 99999}));
     s.post("EntityDefinitions", &bad.to_string()).await.assert_error(400, "0x80040203");
-    s.get("new_thirds").await.assert_error(404, "0x8006088a");
+    s.get("new_thirds").await.assert_error(404, "0x80060888");
     assert_eq!(s.get("$metadata").await.text, generation_before);
     // CreateEntities with valid tables creates them all.
     let body = json!({"Entities": [

@@ -119,7 +119,7 @@ async fn property_of_a_missing_record_is_404() {
 async fn unknown_property_segment_is_not_found() {
     let s = Server::start().await;
     let r = s.get(&format!("accounts({FABRIKAM})/foo")).await;
-    assert_eq!(r.assert_error(404, "0x8006088a"), "Resource not found for the segment 'foo'.");
+    assert_eq!(r.assert_error(404, "0x80060888"), "Resource not found for the segment 'foo'.");
 }
 
 #[tokio::test]

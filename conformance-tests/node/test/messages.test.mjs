@@ -9,7 +9,7 @@ import { useTarget } from "../lib/harness.mjs";
 import { GUID, unique } from "../lib/helpers.mjs";
 
 /** Dataverse error code for "Resource not found for the segment '…'". */
-const SEGMENT_NOT_FOUND = "0x8006088a";
+const SEGMENT_NOT_FOUND = "0x80060888";
 
 describe("dynamics-web-api 2.5.0: functions and actions", { timeout: 30_000 }, () => {
   const suite = useTarget();

@@ -12,7 +12,7 @@ import { GUID, WEAK_ETAG, etagVersion, unique } from "../lib/helpers.mjs";
 const RECORD_NOT_FOUND = "0x80040217";
 /** Dataverse error code for "Resource not found for the segment '…'". */
 // Microsoft's "Troubleshoot Dataverse Web API client errors" page shows this code for an unknown segment.
-const SEGMENT_NOT_FOUND = "0x8006088a";
+const SEGMENT_NOT_FOUND = "0x80060888";
 
 describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
   const suite = useTarget();
@@ -295,7 +295,7 @@ describe("dynamics-web-api 2.5.0: records", { timeout: 30_000 }, () => {
   });
 
   describe("error shape", () => {
-    it("an unknown entity set rejects with 404 0x8006088a", async () => {
+    it("an unknown entity set rejects with 404 0x80060888", async () => {
       await assert.rejects(suite.dwa.retrieveMultiple({ collection: "accountz", select: ["name"] }), (error) => {
         assert.equal(error.status, 404);
         assert.equal(error.code, SEGMENT_NOT_FOUND);
