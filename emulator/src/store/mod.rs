@@ -384,6 +384,11 @@ impl Store {
         read_schema(&self.schema)
     }
 
+    /// Whether any webhook step is registered: writes then run the webhook pipeline.
+    pub fn has_steps(&self) -> bool {
+        self.read().table(STEP_TABLE).is_some_and(|t| !t.is_empty())
+    }
+
     /// Takes the row changes committed since the last call, oldest first.
     pub fn take_changes(&self) -> Vec<Change> {
         std::mem::take(&mut *self.outbox.lock().unwrap_or_else(|e| e.into_inner()))
@@ -401,7 +406,16 @@ impl Store {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
         let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, changes: Vec::new() };
         // Undo on a panic too, so that even an emulator bug never leaves half a write.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx))) {
+        let run = |tx: &mut Transaction<'_>| {
+            let result = f(tx)?;
+            // Synchronous webhook steps run here, after the write and before the commit;
+            // their failure is the write's. The changes they take are delivered by them.
+            if !tx.changes.is_empty() && tx.state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()) && crate::webhooks::pipeline::before_commit(self, tx.state, &tx.changes)? {
+                tx.changes.clear();
+            }
+            Ok(result)
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut tx))) {
             Ok(result) => {
                 if result.is_err() {
                     tx.rollback();

@@ -13,28 +13,50 @@ use super::Delivery;
 /// How long Dataverse waits for the receiver.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Sends the deliveries: synchronous ones in order before returning, asynchronous ones on
-/// their own tokio task. Every attempt is journaled.
-pub async fn send(journal: &Deliveries, deliveries: Vec<Delivery>) {
+/// Sends deliveries after the request that caused them: synchronous ones (from admin
+/// loads, which run outside any operation) in order before returning, asynchronous ones
+/// on their own tokio task. Every attempt is journaled.
+pub async fn send(app: &crate::app::App, deliveries: Vec<Delivery>) {
+    let journal = app.webhooks();
     for d in deliveries {
         if d.mode == 1 {
             let journal = journal.clone();
-            tokio::spawn(async move { deliver(&journal, d).await });
+            tokio::spawn(async move {
+                let _ = deliver(&journal, d).await;
+            });
         } else {
-            deliver(journal, d).await;
+            let _ = deliver(journal, d).await;
         }
     }
 }
 
-/// One delivery: a first try and, on 502/503/504, one retry.
-async fn deliver(journal: &Deliveries, d: Delivery) {
-    for attempt in 1..=2 {
+/// One delivery: a first try and, on 502/503/504, one retry. Returns the last outcome.
+async fn deliver(journal: &Deliveries, d: Delivery) -> Result<u16, String> {
+    let mut attempt = 1;
+    loop {
         let outcome = post(&d).await;
         let retry = matches!(outcome, Ok(502..=504)) && attempt == 1;
-        journal.record(Attempt::new(&d, attempt, outcome));
+        journal.record(Attempt::new(&d, attempt, outcome.clone()));
         if !retry {
-            break;
+            return outcome;
         }
+        attempt += 1;
+    }
+}
+
+/// [`deliver`] from synchronous code (a synchronous step inside a store transaction):
+/// the exchange runs on its own thread with its own small runtime, so it makes progress
+/// whatever runtime, if any, the caller's thread belongs to. The caller waits at most the
+/// receiver timeout (twice, with the retry).
+pub(super) fn deliver_blocking(journal: &Deliveries, d: Delivery) -> Result<u16, String> {
+    let journal = journal.clone();
+    let worker = std::thread::Builder::new().name("webhook-sync".into()).spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        runtime.block_on(deliver(&journal, d))
+    });
+    match worker {
+        Ok(handle) => handle.join().unwrap_or_else(|_| Err("the delivery thread panicked".to_string())),
+        Err(e) => Err(format!("could not start the delivery thread: {e}")),
     }
 }
 
