@@ -42,6 +42,14 @@ pub fn before_commit(store: &Store, state: &State, changes: &[Change]) -> Result
     for d in synchronous {
         call(&scope, d)?;
     }
+    // Past the loop guard an asynchronous step is not sent: its job fails (journaled).
+    let (too_deep, asynchronous): (Vec<_>, Vec<_>) = asynchronous.into_iter().partition(|d| d.depth > MAX_DEPTH);
+    for d in &too_deep {
+        scope.journal.record(super::deliveries::Attempt::new(d, 0, Err(too_deep_message())));
+    }
+    for d in &asynchronous {
+        scope.journal.remember_depth(d.correlation, d.depth);
+    }
     scope.journal.queue(asynchronous);
     Ok(true)
 }
