@@ -192,8 +192,17 @@ async fn asynchronous_steps_retry_once_on_503() {
         }
         tokio::task::yield_now().await;
     }
-    let outcomes: Vec<(Value, Value)> = journal["value"].as_array().unwrap().iter().map(|a| (a["attempt"].clone(), a["status"].clone())).collect();
-    assert_eq!(outcomes, [(json!(1), json!(503)), (json!(2), json!(200))]);
+    let outcomes: Vec<(Value, Value, Value)> =
+        journal["value"].as_array().unwrap().iter().map(|a| (a["attempt"].clone(), a["status"].clone(), a["retryinms"].clone())).collect();
+    assert_eq!(outcomes, [(json!(1), json!(503), json!(500)), (json!(2), json!(200), Value::Null)]);
+    // The delivery's system job ends Succeeded after one retry.
+    let job = journal["value"][0]["asyncoperationid"].as_str().expect("an asyncoperation per asynchronous delivery").to_string();
+    assert_eq!(journal["value"][1]["asyncoperationid"], job.as_str());
+    let row = job_when_completed(&s, &job).await;
+    assert_eq!((&row["statecode"], &row["statuscode"], &row["retrycount"]), (&json!(3), &json!(30), &json!(1)), "{row}");
+    assert_eq!((&row["operationtype"], &row["messagename"], &row["primaryentitytype"]), (&json!(1), &json!("Create"), &json!("account")));
+    assert_eq!(row["depth"], 1);
+    assert_eq!(row["correlationid"], got[0].json["CorrelationId"]);
     assert_eq!(s.delete("/_emulator/webhooks/deliveries").await.status, StatusCode::NO_CONTENT);
     assert_eq!(s.get("/_emulator/webhooks/deliveries").await.json["value"], json!([]));
 }
@@ -213,4 +222,36 @@ async fn a_failing_synchronous_receiver_is_not_retried_on_other_statuses_and_is_
     // Steps on another table, or disabled ones, don't fire.
     s.create("contacts", r#"{"lastname":"Elsewhere"}"#).await;
     assert_eq!(rx.received().len(), 1);
+}
+
+/// The `asyncoperation` row once its job completed (the delivery task moves it there just
+/// after journaling the last attempt).
+async fn job_when_completed(s: &Server, id: &str) -> Value {
+    loop {
+        let r = s.get(&format!("asyncoperations({id})")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        if r.json["statecode"] == 3 {
+            return r.json;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_asynchronous_receiver_fails_its_system_job_and_not_the_operation() {
+    let s = Server::start().await;
+    let rx = Receiver::start(&[500]).await;
+    let se = endpoint(&s, &rx.url, 4, "k3y").await;
+    step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 1, None).await;
+    let id = s.create("accounts", r#"{"name":"Async failure"}"#).await;
+    let r = s.get(&format!("/_emulator/webhooks/wait?url={}&count=1&timeout=10000", rx.url)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let job = r.json["value"][0]["asyncoperationid"].as_str().unwrap().to_string();
+    let row = job_when_completed(&s, &job).await;
+    assert_eq!((&row["statecode"], &row["statuscode"], &row["retrycount"]), (&json!(3), &json!(31), &json!(0)), "{row}");
+    let message = row["message"].as_str().unwrap();
+    assert!(message.contains("HTTP status 500") && !message.contains("k3y"), "{message}");
+    assert_eq!(row["_regardingobjectid_value"], id.as_str());
+    assert_eq!(row["_owningextensionid_value"], r.json["value"][0]["step"]);
+    assert_eq!(rx.received().len(), 1, "a 500 is not retried");
 }

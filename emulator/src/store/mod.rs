@@ -178,6 +178,11 @@ pub struct Transaction<'a> {
 }
 
 impl Transaction<'_> {
+    /// The row changes made so far (while webhook steps are registered).
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
     /// Read access to the state as changed so far.
     pub fn state(&self) -> &State {
         self.state
@@ -410,7 +415,7 @@ impl Store {
             let result = f(tx)?;
             // Synchronous webhook steps run here, after the write and before the commit;
             // their failure is the write's. The changes they take are delivered by them.
-            if !tx.changes.is_empty() && tx.state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()) && crate::webhooks::pipeline::before_commit(self, tx.state, &tx.changes)? {
+            if !tx.changes.is_empty() && tx.state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()) && crate::webhooks::pipeline::before_commit(self, tx)? {
                 tx.changes.clear();
             }
             Ok(result)

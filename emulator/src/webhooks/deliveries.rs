@@ -19,12 +19,19 @@ pub struct Attempt {
     pub attempt: u32,
     /// The receiver's status, or the connection failure.
     pub outcome: Result<u16, String>,
+    /// When the attempt is retried: after how long.
+    pub retry_in: Option<std::time::Duration>,
 }
 
 impl Attempt {
     /// An attempt at `d`.
     pub fn new(d: &Delivery, attempt: u32, outcome: Result<u16, String>) -> Attempt {
-        Attempt { delivery: d.clone(), attempt, outcome }
+        Attempt { delivery: d.clone(), attempt, outcome, retry_in: None }
+    }
+
+    /// Notes that the attempt is retried after `backoff`.
+    pub fn retrying_in(self, backoff: Option<std::time::Duration>) -> Attempt {
+        Attempt { retry_in: backoff, ..self }
     }
 
     fn succeeded(&self) -> bool {
@@ -49,6 +56,8 @@ impl Attempt {
             "status": self.outcome.as_ref().ok(),
             "error": self.outcome.as_ref().err(),
             "succeeded": self.succeeded(),
+            "retryinms": self.retry_in.map(|b| b.as_millis() as u64),
+            "asyncoperationid": d.job,
             "headers": headers,
             "body": d.body,
         })

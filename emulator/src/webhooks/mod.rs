@@ -18,6 +18,7 @@
 
 mod context;
 pub mod deliveries;
+mod job;
 pub mod pipeline;
 mod registration;
 pub mod scope;
@@ -63,6 +64,8 @@ pub struct Delivery {
     pub correlation: Uuid,
     /// The context's `Depth`.
     pub depth: i32,
+    /// The asynchronous delivery's system job (`asyncoperation`), once created.
+    pub job: Option<Uuid>,
 }
 
 /// Tables the registration itself lives in: their own writes never fire steps.
@@ -246,5 +249,6 @@ fn deliver(org: &Org, origin: &Origin, step: &Step, change: &Change, event: &Eve
         record: record.id,
         correlation,
         depth: origin.depth,
+        job: None,
     }
 }

@@ -20,21 +20,23 @@
 use uuid::Uuid;
 
 use super::scope::{self, Scope};
-use super::{plan_changes, send, Origin};
+use super::{job, plan_changes, send, Origin};
 use crate::error::{Code, Error, Result};
-use crate::store::{Change, State, Store};
+use crate::store::{Change, Store, Transaction};
 
 /// The deepest a chain of steps may go within one correlation (Dataverse's default
 /// `MaxDepth`, IExecutionContext.Depth).
 pub const MAX_DEPTH: i32 = 8;
 
-/// Runs the synchronous steps `changes` fire and queues the asynchronous ones. Returns
-/// `Ok(false)` when no request is running on this thread for `store`'s org (an admin load):
-/// the store then keeps the changes for the after-request delivery instead.
-pub fn before_commit(store: &Store, state: &State, changes: &[Change]) -> Result<bool> {
+/// Runs the synchronous steps the transaction's changes fire and queues the asynchronous
+/// ones, each with its system job created in the same transaction. Returns `Ok(false)`
+/// when no request is running on this thread for `store`'s org (an admin load): the store
+/// then keeps the changes for the after-request delivery instead.
+pub fn before_commit(store: &Store, tx: &mut Transaction<'_>) -> Result<bool> {
     let Some(scope) = scope::current().filter(|s| std::ptr::eq(&s.org.store, store)) else { return Ok(false) };
     let origin = Origin { host: scope.host.clone(), correlation: scope.correlation.unwrap_or_default(), depth: scope.depth };
-    let planned = plan_changes(&scope.org, state, changes, &origin);
+    let changes: Vec<Change> = tx.changes().to_vec();
+    let planned = plan_changes(&scope.org, tx.state(), &changes, &origin);
     if planned.is_empty() {
         return Ok(true);
     }
@@ -42,15 +44,19 @@ pub fn before_commit(store: &Store, state: &State, changes: &[Change]) -> Result
     for d in synchronous {
         call(&scope, d)?;
     }
-    // Past the loop guard an asynchronous step is not sent: its job fails (journaled).
-    let (too_deep, asynchronous): (Vec<_>, Vec<_>) = asynchronous.into_iter().partition(|d| d.depth > MAX_DEPTH);
-    for d in &too_deep {
-        scope.journal.record(super::deliveries::Attempt::new(d, 0, Err(too_deep_message())));
-    }
-    for d in &asynchronous {
+    let mut queued = Vec::new();
+    for mut d in asynchronous {
+        if d.depth > MAX_DEPTH {
+            // Past the loop guard an asynchronous step is not sent: its job fails.
+            job::create(tx, &scope.org, &d, job::FAILED, Some(too_deep_message()))?;
+            scope.journal.record(super::deliveries::Attempt::new(&d, 0, Err(too_deep_message())));
+            continue;
+        }
+        d.job = Some(job::create(tx, &scope.org, &d, job::QUEUED, None)?);
         scope.journal.remember_depth(d.correlation, d.depth);
+        queued.push(d);
     }
-    scope.journal.queue(asynchronous);
+    scope.journal.queue(queued);
     Ok(true)
 }
 
@@ -86,12 +92,7 @@ fn failed(d: &super::Delivery, outcome: std::result::Result<u16, String>, activi
             d.step,
             d.message,
             d.entity,
-            redact(&d.url)
+            send::redact(&d.url)
         ),
     )
-}
-
-/// The URL without its query string: the WebhookKey and query-string keys are secrets.
-fn redact(url: &str) -> &str {
-    url.split_once('?').map_or(url, |(u, _)| u)
 }

@@ -8,38 +8,90 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
 use super::deliveries::{Attempt, Deliveries};
-use super::Delivery;
+use super::{job, Delivery};
 
 /// How long Dataverse waits for the receiver.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long an asynchronous delivery waits before its retry. Dataverse's async service
+/// backs off before retrying; the emulator keeps the wait short so tests stay quick.
+const RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
 /// Sends deliveries after the request that caused them: synchronous ones (from admin
 /// loads, which run outside any operation) in order before returning, asynchronous ones
-/// on their own tokio task. Every attempt is journaled.
+/// on their own tokio task, moving their system jobs along. Every attempt is journaled.
 pub async fn send(app: &crate::app::App, deliveries: Vec<Delivery>) {
     let journal = app.webhooks();
     for d in deliveries {
         if d.mode == 1 {
             let journal = journal.clone();
-            tokio::spawn(async move {
-                let _ = deliver(&journal, d).await;
-            });
+            let org = app.orgs().get(&d.org);
+            tokio::spawn(async move { deliver_async(&journal, org.as_deref(), d).await });
         } else {
-            let _ = deliver(journal, d).await;
+            let _ = deliver(journal, d, Duration::ZERO).await;
         }
     }
 }
 
-/// One delivery: a first try and, on 502/503/504, one retry. Returns the last outcome.
-async fn deliver(journal: &Deliveries, d: Delivery) -> Result<u16, String> {
+/// An asynchronous delivery and its job: In Progress, then Succeeded or Failed, with
+/// Waiting (and `retrycount` 1, `postponeuntil`) between a 502/503/504 and the retry.
+async fn deliver_async(journal: &Deliveries, org: Option<&crate::org::Org>, d: Delivery) {
+    use crate::store::Value;
+    let job = org.zip(d.job);
+    if let Some((org, id)) = job {
+        job::set(org, id, job::IN_PROGRESS, vec![("startedon", Value::DateTime(org.clock.now()))]);
+    }
+    let mut attempt = 1;
+    let outcome = loop {
+        let outcome = post(&d).await;
+        let retry = matches!(outcome, Ok(502..=504)) && attempt == 1;
+        journal.record(Attempt::new(&d, attempt, outcome.clone()).retrying_in(retry.then_some(RETRY_BACKOFF)));
+        if !retry {
+            break outcome;
+        }
+        if let Some((org, id)) = job {
+            let until = org.clock.now() + RETRY_BACKOFF;
+            job::set(org, id, job::WAITING, vec![("retrycount", Value::Int(1)), ("postponeuntil", Value::DateTime(until))]);
+        }
+        tokio::time::sleep(RETRY_BACKOFF).await;
+        if let Some((org, id)) = job {
+            job::set(org, id, job::IN_PROGRESS, Vec::new());
+        }
+        attempt += 1;
+    };
+    if let Some((org, id)) = job {
+        let now = Value::DateTime(org.clock.now());
+        match outcome {
+            Ok(200..=299) => job::set(org, id, job::SUCCEEDED, vec![("completedon", now)]),
+            other => {
+                let why = match other {
+                    Ok(status) => format!("The webhook at {} returned HTTP status {status}.", redact(&d.url)),
+                    Err(e) => format!("The webhook at {} could not be reached: {e}.", redact(&d.url)),
+                };
+                let text = Value::String(why);
+                job::set(org, id, job::FAILED, vec![("completedon", now), ("message", text.clone()), ("friendlymessage", text)]);
+            }
+        }
+    }
+}
+
+/// The URL without its query string: the WebhookKey and query-string keys are secrets.
+pub(super) fn redact(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(u, _)| u)
+}
+
+/// One delivery: a first try and, on 502/503/504, one retry after `backoff`. Returns the
+/// last outcome.
+async fn deliver(journal: &Deliveries, d: Delivery, backoff: Duration) -> Result<u16, String> {
     let mut attempt = 1;
     loop {
         let outcome = post(&d).await;
         let retry = matches!(outcome, Ok(502..=504)) && attempt == 1;
-        journal.record(Attempt::new(&d, attempt, outcome.clone()));
+        journal.record(Attempt::new(&d, attempt, outcome.clone()).retrying_in(retry.then_some(backoff)));
         if !retry {
             return outcome;
         }
+        tokio::time::sleep(backoff).await;
         attempt += 1;
     }
 }
@@ -52,7 +104,7 @@ pub(super) fn deliver_blocking(journal: &Deliveries, d: Delivery) -> Result<u16,
     let journal = journal.clone();
     let worker = std::thread::Builder::new().name("webhook-sync".into()).spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        runtime.block_on(deliver(&journal, d))
+        runtime.block_on(deliver(&journal, d, Duration::ZERO))
     });
     match worker {
         Ok(handle) => handle.join().unwrap_or_else(|_| Err("the delivery thread panicked".to_string())),
