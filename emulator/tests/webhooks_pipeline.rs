@@ -237,3 +237,54 @@ async fn a_context_over_256_kb_drops_its_large_members_and_says_so() {
     assert_eq!(got[1].header("x-ms-dynamics-msg-size-exceeded"), None);
     assert_eq!(pair(&got[1].json["InputParameters"], "Target")["LogicalName"], "email");
 }
+
+#[tokio::test]
+async fn associating_and_disassociating_fire_their_steps_with_the_relationship() {
+    let s = Server::start().await;
+    let rx = Receiver::start(&[]).await;
+    let se = endpoint(&s, &rx.url, 4, "k").await;
+    let filter = |message: &str| format!("sdkmessagefilters?$select=sdkmessagefilterid&$filter=primaryobjecttypecode%20eq%20'account'%20and%20_sdkmessageid_value%20eq%20{message}");
+    let associate_filter = s.get(&filter(ASSOCIATE)).await.json["value"][0]["sdkmessagefilterid"].as_str().expect("an account Associate filter").to_string();
+    step(&s, &se, ASSOCIATE, &associate_filter, 40, 0, None).await;
+    step(&s, &se, DISASSOCIATE, "", 40, 0, None).await;
+    let account = s.create("accounts", r#"{"name":"Linked"}"#).await;
+    let lead = s.create("leads", r#"{"lastname":"Prospect"}"#).await;
+    let link = json!({"@odata.id": format!("{}leads({lead})", s.base)}).to_string();
+    let r = s.post(&format!("accounts({account})/accountleads_association/$ref"), &link).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let got = rx.received();
+    assert_eq!(got.len(), 1);
+    let b = &got[0].json;
+    assert_eq!(got[0].header("x-ms-dynamics-request-name"), Some("Associate"));
+    assert_eq!((&b["MessageName"], &b["PrimaryEntityName"], &b["SecondaryEntityName"]), (&json!("Associate"), &json!("account"), &json!("lead")));
+    assert_eq!(pair(&b["InputParameters"], "Target")["Id"], account.as_str());
+    assert_eq!(pair(&b["InputParameters"], "Relationship"), &json!({"__type": "Relationship:http://schemas.microsoft.com/xrm/2011/Contracts", "PrimaryEntityRole": null, "SchemaName": "accountleads_association"}));
+    let related = pair(&b["InputParameters"], "RelatedEntities");
+    assert_eq!((&related[0]["LogicalName"], &related[0]["Id"]), (&json!("lead"), &json!(lead)));
+    let r = s.delete(&format!("accounts({account})/accountleads_association({lead})/$ref")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let got = rx.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].json["MessageName"], "Disassociate");
+}
+
+#[tokio::test]
+async fn every_table_has_filters_for_the_messages_it_supports() {
+    let s = Server::start().await;
+    let count = |table: &str, message: &str| {
+        format!("sdkmessagefilters?$select=sdkmessagefilterid&$filter=primaryobjecttypecode%20eq%20'{table}'%20and%20_sdkmessageid_value%20eq%20{message}")
+    };
+    for table in ["account", "contact", "lead", "incident", "task", "email", "annotation", "team"] {
+        for message in [CREATE, UPDATE, DELETE, ASSOCIATE, DISASSOCIATE] {
+            let r = s.get(&count(table, message)).await.checked();
+            assert_eq!(r.json["value"].as_array().map(Vec::len), Some(1), "{table} {message}: {}", r.text);
+        }
+    }
+    // Assign only where rows have owners, SetState only where they have a state.
+    let r = s.get(&count("account", ASSIGN)).await.checked();
+    assert_eq!(r.json["value"].as_array().map(Vec::len), Some(1), "{}", r.text);
+    let r = s.get(&count("transactioncurrency", ASSIGN)).await.checked();
+    assert_eq!(r.json["value"], json!([]), "currencies are organization-owned");
+    let r = s.get(&count("task", SET_STATE)).await.checked();
+    assert_eq!(r.json["value"].as_array().map(Vec::len), Some(1), "{}", r.text);
+}

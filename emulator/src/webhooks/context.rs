@@ -21,6 +21,8 @@ pub(super) const SIZE_LIMIT: usize = 256 * 1024;
 pub(super) struct Context<'a> {
     pub(super) message: &'a str,
     pub(super) entity: &'a str,
+    /// `SecondaryEntityName`: "none" except for associations.
+    pub(super) secondary: &'a str,
     pub(super) id: Uuid,
     pub(super) stage: i32,
     pub(super) mode: i32,
@@ -64,6 +66,11 @@ fn date(t: OffsetDateTime) -> Json {
 /// An `OptionSetValue`.
 pub(super) fn option(value: i32) -> Json {
     typed("OptionSetValue", vec![("Value", json!(value))])
+}
+
+/// A `Relationship` (Associate and Disassociate's parameter).
+pub(super) fn relationship(schema_name: &str) -> Json {
+    typed("Relationship", vec![("PrimaryEntityRole", Json::Null), ("SchemaName", json!(schema_name))])
 }
 
 /// An `EntityReference`.
@@ -173,7 +180,7 @@ impl Context<'_> {
         put("PrimaryEntityId", json!(self.id));
         put("PrimaryEntityName", json!(self.entity));
         put("RequestId", Json::Null);
-        put("SecondaryEntityName", json!("none"));
+        put("SecondaryEntityName", json!(self.secondary));
         put("SharedVariables", json!([]));
         put("Stage", json!(self.stage));
         put("UserId", json!(self.user));

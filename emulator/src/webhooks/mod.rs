@@ -33,7 +33,7 @@ use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use crate::org::Org;
-use crate::store::{Change, Value};
+use crate::store::{Change, Link, Value};
 use context::Context;
 use registration::{ImageKind, Step};
 
@@ -91,7 +91,7 @@ pub fn plan(org: &Org, host: &str) -> Vec<Delivery> {
         return Vec::new();
     }
     let origin = Origin { host: host.to_string(), correlation: org.ids.new_id(), depth: 1 };
-    plan_changes(org, &org.store.read(), &changes, &origin)
+    plan_changes(org, &org.store.read(), &changes, &[], &origin)
 }
 
 /// One message a change fires, with the context's parent when the message runs as a
@@ -122,25 +122,50 @@ fn events(change: &Change, changed: &BTreeMap<String, Value>) -> Vec<Event> {
     }
 }
 
-/// The deliveries `changes` call for, in pipeline order: per change and message, stage
-/// 10, then 20, then 40, each by rank.
-fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], origin: &Origin) -> Vec<Delivery> {
+/// The deliveries `changes` and `links` call for, in pipeline order: per change and
+/// message, stage 10, then 20, then 40, each by rank; then the associations'.
+fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], links: &[Link], origin: &Origin) -> Vec<Delivery> {
     let steps = registration::steps(state);
     if steps.is_empty() {
         return Vec::new();
     }
     let mut out = Vec::new();
+    fn by_stage(mut firing: Vec<&Step>) -> Vec<&Step> {
+        firing.sort_by_key(|s| (s.stage, s.rank, s.id));
+        firing
+    }
     for change in changes.iter().filter(|c| !PLUMBING.contains(&c.table.as_str())) {
         let changed = changed_columns(change);
         for event in events(change, &changed) {
-            let mut firing: Vec<&Step> = steps.iter().filter(|s| s.fires(event.message, &change.table, &changed)).collect();
-            firing.sort_by_key(|s| (s.stage, s.rank, s.id));
-            for step in firing {
+            for step in by_stage(steps.iter().filter(|s| s.fires(event.message, &change.table, &changed)).collect()) {
                 out.push(deliver(org, origin, step, change, &event, &changed));
             }
         }
     }
+    let metadata = org.metadata();
+    for link in links {
+        let Some(rel) = metadata.entities().flat_map(|e| e.many_to_many.iter()).find(|r| r.schema_name == link.relationship) else { continue };
+        let message = if link.present { "Associate" } else { "Disassociate" };
+        for step in by_stage(steps.iter().filter(|s| s.fires(message, &rel.entity1, &BTreeMap::new())).collect()) {
+            out.push(deliver_link(org, origin, step, link, rel, message));
+        }
+    }
     out
+}
+
+/// An Associate or Disassociate context: the first table's row is the Target, the second's
+/// the related entity, as the relationship orders them. PrimaryEntityName and
+/// SecondaryEntityName name the two tables [UNCONFIRMED for the Web API's `$ref` calls].
+fn deliver_link(org: &Org, origin: &Origin, step: &Step, link: &Link, rel: &crate::metadata::ManyToMany, message: &'static str) -> Delivery {
+    let (id, related) = link.pair;
+    let input = vec![
+        ("Target".to_string(), context::reference(&rel.entity1, id)),
+        ("Relationship".to_string(), context::relationship(&rel.schema_name)),
+        ("RelatedEntities".to_string(), Json::Array(vec![context::reference(&rel.entity2, related)])),
+    ];
+    let user = org.settings.caller_id;
+    let envelope = Envelope { message, entity: &rel.entity1, secondary: &rel.entity2, id, user, input, output: Vec::new(), pre: Vec::new(), post: Vec::new(), parent: None };
+    envelope.deliver(org, origin, step)
 }
 
 /// The columns an update changed (every column for a create or delete).
@@ -196,59 +221,85 @@ fn deliver(org: &Org, origin: &Origin, step: &Step, change: &Change, event: &Eve
         _ => org.settings.caller_id,
     };
     let output = if message == "Create" && step.stage == 40 { vec![("id".to_string(), json!(record.id))] } else { Vec::new() };
-    let organization_name = org.settings.unique_name.clone().unwrap_or_else(|| org.settings.name.clone());
-    let now = org.clock.now();
-    let context = |message: &'static str, stage: i32, mode: i32, step_id: Uuid, input: Vec<(String, Json)>| Context {
-        message,
-        entity,
-        id: record.id,
-        stage,
-        mode,
-        depth: origin.depth,
-        user,
-        business_unit: org.settings.business_unit_id,
-        organization_id: org.settings.organization_id,
-        organization_name: organization_name.clone(),
-        correlation_id: origin.correlation,
-        operation_id: org.ids.new_id(),
-        step_id,
-        created_on: now,
-        input,
-        output: Vec::new(),
-        pre_images: Vec::new(),
-        post_images: Vec::new(),
-        parent: None,
-    };
     // The parent is the main operation (stage 30) of the message this one runs inside.
-    let parent = event.parent.map(|p| Box::new(context(p, 30, 0, Uuid::nil(), vec![("Target".to_string(), target())])));
-    let (body, exceeded) = Context { output, pre_images: pre, post_images: post, parent, ..context(message, step.stage, step.mode, step.id, input) }.render();
-    let org_host = origin.host.rsplit_once(':').map_or(origin.host.as_str(), |(h, _)| h).to_string();
-    let correlation = origin.correlation;
-    let mut headers = vec![
-        ("x-request-id".to_string(), correlation.to_string()),
-        ("x-ms-dynamics-organization".to_string(), org_host),
-        ("x-ms-dynamics-entity-name".to_string(), entity.to_string()),
-        ("x-ms-dynamics-request-name".to_string(), message.to_string()),
-        ("x-ms-correlation-request-id".to_string(), correlation.to_string()),
-    ];
-    if exceeded {
-        headers.push(("x-ms-dynamics-msg-size-exceeded".to_string(), "true".to_string()));
-    }
-    let (url, auth_headers) = step.endpoint.authenticate();
-    headers.extend(auth_headers);
-    Delivery {
-        org: org.settings.name.clone(),
-        step: step.id,
-        url,
-        headers,
-        body,
-        mode: step.mode,
-        stage: step.stage,
-        message: message.to_string(),
-        entity: entity.to_string(),
-        record: record.id,
-        correlation,
-        depth: origin.depth,
-        job: None,
+    let parent = event.parent.map(|p| (p, vec![("Target".to_string(), target())]));
+    let envelope = Envelope { message, entity, secondary: "none", id: record.id, user, input, output, pre, post, parent };
+    envelope.deliver(org, origin, step)
+}
+
+/// What one context says besides the org-wide members.
+struct Envelope<'a> {
+    message: &'static str,
+    entity: &'a str,
+    secondary: &'a str,
+    id: Uuid,
+    user: Uuid,
+    input: Vec<(String, Json)>,
+    output: Vec<(String, Json)>,
+    pre: Vec<(String, Json)>,
+    post: Vec<(String, Json)>,
+    /// The message this one runs inside (stage 30), and that message's input.
+    parent: Option<(&'static str, Vec<(String, Json)>)>,
+}
+
+impl Envelope<'_> {
+    /// The POST for `step`: the rendered context, the headers and the URL with its auth.
+    fn deliver(self, org: &Org, origin: &Origin, step: &Step) -> Delivery {
+        let Envelope { message, entity, secondary, id, user, input, output, pre, post, parent } = self;
+        let organization_name = org.settings.unique_name.clone().unwrap_or_else(|| org.settings.name.clone());
+        let now = org.clock.now();
+        let context = |message: &'static str, stage: i32, mode: i32, step_id: Uuid, input: Vec<(String, Json)>| Context {
+            message,
+            entity,
+            secondary,
+            id,
+            stage,
+            mode,
+            depth: origin.depth,
+            user,
+            business_unit: org.settings.business_unit_id,
+            organization_id: org.settings.organization_id,
+            organization_name: organization_name.clone(),
+            correlation_id: origin.correlation,
+            operation_id: org.ids.new_id(),
+            step_id,
+            created_on: now,
+            input,
+            output: Vec::new(),
+            pre_images: Vec::new(),
+            post_images: Vec::new(),
+            parent: None,
+        };
+        let parent = parent.map(|(p, input)| Box::new(context(p, 30, 0, Uuid::nil(), input)));
+        let (body, exceeded) = Context { output, pre_images: pre, post_images: post, parent, ..context(message, step.stage, step.mode, step.id, input) }.render();
+        let org_host = origin.host.rsplit_once(':').map_or(origin.host.as_str(), |(h, _)| h).to_string();
+        let correlation = origin.correlation;
+        let mut headers = vec![
+            ("x-request-id".to_string(), correlation.to_string()),
+            ("x-ms-dynamics-organization".to_string(), org_host),
+            ("x-ms-dynamics-entity-name".to_string(), entity.to_string()),
+            ("x-ms-dynamics-request-name".to_string(), message.to_string()),
+            ("x-ms-correlation-request-id".to_string(), correlation.to_string()),
+        ];
+        if exceeded {
+            headers.push(("x-ms-dynamics-msg-size-exceeded".to_string(), "true".to_string()));
+        }
+        let (url, auth_headers) = step.endpoint.authenticate();
+        headers.extend(auth_headers);
+        Delivery {
+            org: org.settings.name.clone(),
+            step: step.id,
+            url,
+            headers,
+            body,
+            mode: step.mode,
+            stage: step.stage,
+            message: message.to_string(),
+            entity: entity.to_string(),
+            record: id,
+            correlation,
+            depth: origin.depth,
+            job: None,
+        }
     }
 }

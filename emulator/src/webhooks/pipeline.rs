@@ -36,7 +36,8 @@ pub fn before_commit(store: &Store, tx: &mut Transaction<'_>) -> Result<bool> {
     let Some(scope) = scope::current().filter(|s| std::ptr::eq(&s.org.store, store)) else { return Ok(false) };
     let origin = Origin { host: scope.host.clone(), correlation: scope.correlation.unwrap_or_default(), depth: scope.depth };
     let changes: Vec<Change> = tx.changes().to_vec();
-    let planned = plan_changes(&scope.org, tx.state(), &changes, &origin);
+    let links = tx.links().to_vec();
+    let planned = plan_changes(&scope.org, tx.state(), &changes, &links, &origin);
     if planned.is_empty() {
         return Ok(true);
     }
