@@ -288,3 +288,33 @@ async fn every_table_has_filters_for_the_messages_it_supports() {
     let r = s.get(&count("task", SET_STATE)).await.checked();
     assert_eq!(r.json["value"].as_array().map(Vec::len), Some(1), "{}", r.text);
 }
+
+#[tokio::test]
+async fn an_https_receiver_with_a_certificate_from_a_trusted_ca_is_reached_and_an_untrusted_one_is_not() {
+    let dir = std::env::temp_dir().join(format!("dv-webhook-tls-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
+    let tls = dataverse_emulator::server::tls::generated(&dir).expect("a local CA and a localhost certificate");
+    let ca = tls.ca_file.clone().expect("the CA file");
+    let rx = Receiver::start_tls(&[], tls.acceptor).await;
+    assert!(rx.url.starts_with("https://127.0.0.1:"));
+    // Without the CA the handshake fails, and so does the synchronous operation.
+    let s = Server::start().await;
+    let se = endpoint(&s, &rx.url, 4, "k").await;
+    step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 0, None).await;
+    let r = s.post("accounts", r#"{"name":"Untrusted"}"#).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("TLS handshake"), "{}", r.text);
+    assert!(rx.received().is_empty());
+    // Trusting it (as the emulator does with its own CA when it serves HTTPS), it works.
+    let org = dataverse_emulator::Org::default_org(dataverse_emulator::Clock::system()).unwrap();
+    let app = dataverse_emulator::App::with_org(org);
+    app.webhooks().trust_ca_file(&ca).unwrap();
+    let s = Server::start_app(app).await;
+    let se = endpoint(&s, &rx.url, 4, "k3y").await;
+    step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 0, None).await;
+    let id = s.create("accounts", r#"{"name":"Trusted"}"#).await;
+    let got = rx.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].uri, "/api/hook?code=k3y");
+    assert_eq!(got[0].json["PrimaryEntityId"], id.as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -79,6 +79,15 @@ pub struct Deliveries {
     queued: Arc<Mutex<Vec<Delivery>>>,
     /// Correlation id → (deepest context delivered with it, when).
     depths: Arc<Mutex<HashMap<Uuid, (i32, std::time::Instant)>>>,
+    /// CA certificates trusted for https receivers besides the system's, and the client
+    /// configuration built from them (on first use).
+    trust: Arc<Mutex<Trust>>,
+}
+
+#[derive(Debug, Default)]
+struct Trust {
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+    config: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Deliveries {
@@ -96,6 +105,27 @@ impl Deliveries {
             all.push(a);
         }
         self.recorded.notify_waiters();
+    }
+
+    /// Trusts the CA certificates in a PEM file for https receivers (the emulator's own
+    /// local CA is trusted this way when it serves HTTPS).
+    pub fn trust_ca_file(&self, path: &std::path::Path) -> Result<(), String> {
+        let certs = super::tls::read_pem(path)?;
+        let mut trust = self.trust.lock().unwrap_or_else(|e| e.into_inner());
+        trust.extra.extend(certs);
+        trust.config = None;
+        Ok(())
+    }
+
+    /// The TLS client configuration for https receivers.
+    pub(super) fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, String> {
+        let mut trust = self.trust.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = &trust.config {
+            return Ok(c.clone());
+        }
+        let config = super::tls::client_config(&trust.extra)?;
+        trust.config = Some(config.clone());
+        Ok(config)
     }
 
     /// Queues committed asynchronous deliveries.

@@ -23,6 +23,7 @@ pub mod pipeline;
 mod registration;
 pub mod scope;
 mod send;
+mod tls;
 
 pub use deliveries::Deliveries;
 pub use send::send;

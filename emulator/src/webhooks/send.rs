@@ -43,7 +43,7 @@ async fn deliver_async(journal: &Deliveries, org: Option<&crate::org::Org>, d: D
     }
     let mut attempt = 1;
     let outcome = loop {
-        let outcome = post(&d).await;
+        let outcome = post(journal, &d).await;
         let retry = matches!(outcome, Ok(502..=504)) && attempt == 1;
         journal.record(Attempt::new(&d, attempt, outcome.clone()).retrying_in(retry.then_some(RETRY_BACKOFF)));
         if !retry {
@@ -85,7 +85,7 @@ pub(super) fn redact(url: &str) -> &str {
 async fn deliver(journal: &Deliveries, d: Delivery, backoff: Duration) -> Result<u16, String> {
     let mut attempt = 1;
     loop {
-        let outcome = post(&d).await;
+        let outcome = post(journal, &d).await;
         let retry = matches!(outcome, Ok(502..=504)) && attempt == 1;
         journal.record(Attempt::new(&d, attempt, outcome.clone()).retrying_in(retry.then_some(backoff)));
         if !retry {
@@ -112,14 +112,17 @@ pub(super) fn deliver_blocking(journal: &Deliveries, d: Delivery) -> Result<u16,
     }
 }
 
-/// One POST over HTTP/1.1: the receiver's status, or why there was none.
-async fn post(d: &Delivery) -> Result<u16, String> {
+/// One POST over HTTP/1.1, or HTTPS for `https` URLs: the receiver's status, or why there
+/// was none.
+async fn post(journal: &Deliveries, d: &Delivery) -> Result<u16, String> {
     let uri: http::Uri = d.url.parse().map_err(|e| format!("invalid url: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(format!("unsupported scheme in '{}': only http receivers are reached", d.url));
-    }
-    let host = uri.host().ok_or("url has no host")?.to_string();
-    let port = uri.port_u16().unwrap_or(80);
+    let https = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => return Err(format!("unsupported scheme in '{}': only http and https receivers are reached", super::send::redact(&d.url))),
+    };
+    let host = uri.host().ok_or("url has no host")?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
     let mut req = http::Request::post(uri.path_and_query().map_or("/", |p| p.as_str()))
         .header(http::header::HOST, uri.authority().map_or(host.clone(), |a| a.to_string()))
         .header(http::header::CONTENT_TYPE, "application/json");
@@ -127,15 +130,31 @@ async fn post(d: &Delivery) -> Result<u16, String> {
         req = req.header(k.as_str(), v.as_str());
     }
     let req = req.body(Full::new(Bytes::from(d.body.clone()))).map_err(|e| e.to_string())?;
+    let tls = if https { Some(journal.tls_config()?) } else { None };
     let exchange = async {
         let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
-        tokio::spawn(conn);
-        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        // Drain the body so the receiver sees a complete exchange.
-        let _ = resp.into_body().collect().await;
-        Ok(status)
+        match tls {
+            None => exchange(stream, req).await,
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| format!("invalid TLS server name '{host}': {e}"))?;
+                let stream = tokio_rustls::TlsConnector::from(config).connect(name, stream).await.map_err(|e| format!("TLS handshake: {e}"))?;
+                exchange(stream, req).await
+            }
+        }
     };
     tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| "timed out after 60 s".to_string())?
+}
+
+/// Sends `req` over `stream` and drains the answer.
+async fn exchange<S>(stream: S, req: http::Request<Full<Bytes>>) -> Result<u16, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    // Drain the body so the receiver sees a complete exchange.
+    let _ = resp.into_body().collect().await;
+    Ok(status)
 }

@@ -52,8 +52,18 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(script: &[u16]) -> Receiver {
+        Self::serve(script, None).await
+    }
+
+    /// An HTTPS receiver presenting a certificate for localhost/127.0.0.1 from `tls`.
+    pub async fn start_tls(script: &[u16], tls: tokio_rustls::TlsAcceptor) -> Receiver {
+        Self::serve(script, Some(tls)).await
+    }
+
+    async fn serve(script: &[u16], tls: Option<tokio_rustls::TlsAcceptor>) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/api/hook", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}/api/hook", listener.local_addr().unwrap());
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let arrived = Arc::new(Notify::new());
         let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<u16>>()));
@@ -61,7 +71,7 @@ impl Receiver {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { return };
-                let (g, a, script) = (g.clone(), a.clone(), script.clone());
+                let (g, a, script, tls) = (g.clone(), a.clone(), script.clone(), tls.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
                         let (g, a, script) = (g.clone(), a.clone(), script.clone());
@@ -77,7 +87,16 @@ impl Receiver {
                             Ok::<_, std::convert::Infallible>(resp)
                         }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    match tls {
+                        None => {
+                            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                    }
                 });
             }
         });
