@@ -49,7 +49,7 @@ pub(super) fn create(tx: &mut Transaction<'_>, org: &Org, d: &Delivery, state: (
         ("statuscode".to_string(), Value::Choice(state.1)),
     ];
     // The regarding row, where the column can point at its table.
-    let regarding = def.attribute("regardingobjectid").is_some_and(|a| a.targets.iter().any(|t| *t == d.entity));
+    let regarding = def.attribute("regardingobjectid").is_some_and(|a| a.targets.contains(&d.entity));
     if regarding {
         extra.push(("regardingobjectid".to_string(), Value::Lookup(EntityRef { logical_name: d.entity.clone(), id: d.record })));
     }
