@@ -183,6 +183,11 @@ async fn asynchronous_steps_retry_once_on_503() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].json["Mode"], 1);
     assert_eq!(got[0].text, got[1].text, "the retry sends the same context");
+    // Run after the operation, it names the operation's main stage as its parent.
+    let parent = &got[0].json["ParentContext"];
+    assert_eq!((&parent["MessageName"], &parent["Stage"], &parent["Mode"]), (&json!("Create"), &json!(30), &json!(0)), "{parent}");
+    assert_eq!(parent["CorrelationId"], got[0].json["CorrelationId"]);
+    assert_eq!(pair(&pair(&parent["InputParameters"], "Target")["Attributes"], "name"), "Async");
     // The journal records both attempts (the second is recorded once the receiver answers).
     let mut journal;
     loop {

@@ -158,6 +158,23 @@ async fn depth_follows_the_correlation_a_receiver_calls_back_with_up_to_the_loop
 }
 
 #[tokio::test]
+async fn a_correlation_id_the_emulator_never_sent_starts_afresh_at_depth_one() {
+    let s = Server::start().await;
+    let rx = Receiver::start(&[]).await;
+    let se = endpoint(&s, &rx.url, 4, "k").await;
+    step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 0, None).await;
+    // A client that tags every request with its own tracing id never accumulates depth.
+    let own = "0e0e0e0e-1111-4222-8333-444444444444";
+    for i in 0..10 {
+        let r = s.post_with("accounts", &[("x-ms-correlation-request-id", own)], &json!({"name": format!("Traced {i}")}).to_string()).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+    let got = rx.received();
+    assert_eq!(got.len(), 10);
+    assert!(got.iter().all(|d| d.json["Depth"] == 1 && d.json["CorrelationId"] != own), "{:?}", got.iter().map(|d| &d.json["Depth"]).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn updating_the_owner_and_the_state_fires_assign_and_set_state_with_the_update_as_parent() {
     let s = Server::start().await;
     let rx = Receiver::start(&[]).await;

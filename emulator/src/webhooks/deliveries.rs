@@ -150,10 +150,11 @@ impl Deliveries {
     }
 
     /// The depth a request carrying `correlation` runs at: one more than the deepest
-    /// context sent with it, or 1 for a correlation no receiver was sent.
-    pub fn depth_for(&self, correlation: Uuid) -> i32 {
+    /// context sent with it, or `None` for a correlation no receiver was sent (within the
+    /// last hour).
+    pub fn depth_for(&self, correlation: Uuid) -> Option<i32> {
         let depths = self.depths.lock().unwrap_or_else(|e| e.into_inner());
-        depths.get(&correlation).filter(|(_, at)| at.elapsed() < DEPTH_WINDOW).map_or(1, |(d, _)| d + 1)
+        depths.get(&correlation).filter(|(_, at)| at.elapsed() < DEPTH_WINDOW).map(|(d, _)| d + 1)
     }
 
     /// How many attempts went to URLs starting with `url`, succeeded ones only if asked.

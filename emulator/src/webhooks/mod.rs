@@ -271,6 +271,10 @@ impl Envelope<'_> {
             post_images: Vec::new(),
             parent: None,
         };
+        // An asynchronous step runs after the operation, so its parent is the operation's
+        // own main stage (the doc's example: an asynchronous Update whose ParentContext is
+        // the Update at stage 30).
+        let parent = parent.or_else(|| (step.mode == 1).then(|| (message, input.clone())));
         let parent = parent.map(|(p, input)| Box::new(context(p, 30, 0, Uuid::nil(), input)));
         let (body, exceeded) = Context { output, pre_images: pre, post_images: post, parent, ..context(message, step.stage, step.mode, step.id, input) }.render();
         let org_host = origin.host.rsplit_once(':').map_or(origin.host.as_str(), |(h, _)| h).to_string();

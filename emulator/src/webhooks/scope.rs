@@ -22,7 +22,7 @@ pub struct Scope {
     pub org: Arc<Org>,
     /// The host name the request addressed (`x-ms-dynamics-organization`).
     pub host: String,
-    /// The correlation id: the caller's `x-ms-correlation-request-id` when it sent one,
+    /// The correlation id: the one a receiver was sent when the request calls back with it,
     /// else made on first use (so requests that fire nothing draw no id from the org's
     /// generator, which deterministic mode replays).
     pub correlation: Option<Uuid>,
@@ -72,10 +72,17 @@ pub fn current() -> Option<Scope> {
 pub const CORRELATION_HEADER: &str = "x-ms-correlation-request-id";
 
 /// Enters the scope of a Web API request to `org`: the host it addressed, and the
-/// correlation and depth its `x-ms-correlation-request-id` header (if any) implies.
+/// correlation and depth its `x-ms-correlation-request-id` header implies. Only a
+/// correlation id the emulator sent a receiver counts (the receiver is calling back): any
+/// other value, such as a client's own tracing id sent on every request, starts a fresh
+/// correlation at depth 1, so it never accumulates depth.
 pub fn enter_request(app: &crate::app::App, org: &Arc<Org>, req: &http::Request<bytes::Bytes>) -> Entered {
-    let correlation = req.headers().get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| Uuid::parse_str(v.trim()).ok());
-    let depth = correlation.map_or(1, |c| app.webhooks().depth_for(c));
+    let sent = req.headers().get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| Uuid::parse_str(v.trim()).ok());
+    let known = sent.and_then(|c| app.webhooks().depth_for(c).map(|depth| (c, depth)));
     let host = crate::app::request_host(req);
+    let (correlation, depth) = match known {
+        Some((c, depth)) => (Some(c), depth),
+        None => (None, 1),
+    };
     enter(Scope { org: org.clone(), host, correlation, depth, journal: app.webhooks().clone() })
 }
