@@ -185,6 +185,8 @@ impl App {
         let org = routed.org;
         note.org = Some(org.settings.name.clone());
         note.at = Some(org.clock.now());
+        // Synchronous webhook steps, deep in the store's commit, need the request's identity.
+        let _scope = crate::webhooks::scope::enter_request(self, &org, req)?;
         let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
         // The org's URL as the client addressed it: `/org/<name>` stays part of it, so
         // token audiences, challenges and every absolute URL keep the prefix.
@@ -207,8 +209,6 @@ impl App {
             }
         }
         crate::operation::message::jobs::step(&org);
-        // Synchronous webhook steps, deep in the store's commit, need the request's identity.
-        let _scope = crate::webhooks::scope::enter_request(self, &org, req);
         execute_noted(&org, req, Access::Store(&org.store), caller, note)
     }
 

@@ -335,3 +335,50 @@ async fn an_https_receiver_with_a_certificate_from_a_trusted_ca_is_reached_and_a
     assert_eq!(got[0].json["PrimaryEntityId"], id.as_str());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_synchronous_receiver_calling_back_into_the_locked_org_is_told_at_once() {
+    use http_body_util::{BodyExt, Full};
+    let s = Server::start().await;
+    // A receiver that, before answering 200, reads accounts back with the correlation id
+    // it was sent, and keeps the status and error code it got.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let callbacks: std::sync::Arc<std::sync::Mutex<Vec<(u16, Value)>>> = Default::default();
+    let (seen, base) = (callbacks.clone(), s.base.clone());
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (seen, base) = (seen.clone(), base.clone());
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let (seen, base) = (seen.clone(), base.clone());
+                    async move {
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let context: Value = serde_json::from_slice(&body).unwrap();
+                        let correlation = context["CorrelationId"].as_str().unwrap().to_string();
+                        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+                        let back = http::Request::get(format!("{base}accounts?$select=name&$top=1"))
+                            .header("x-ms-correlation-request-id", correlation)
+                            .body(Full::new(bytes::Bytes::new()))
+                            .unwrap();
+                        let resp = client.request(back).await.unwrap();
+                        let status = resp.status().as_u16();
+                        let text = resp.into_body().collect().await.unwrap().to_bytes();
+                        seen.lock().unwrap().push((status, serde_json::from_slice(&text).unwrap_or(Value::Null)));
+                        Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(bytes::Bytes::new())))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    let se = endpoint(&s, &url, 4, "k").await;
+    step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 0, None).await;
+    s.create("accounts", r#"{"name":"Calls back"}"#).await;
+    let seen = callbacks.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, 501, "{:?}", seen[0].1);
+    assert_eq!(seen[0].1["error"]["code"], "0x80040315");
+    assert!(seen[0].1["error"]["message"].as_str().unwrap().contains("waits for this receiver"), "{:?}", seen[0].1);
+    task.abort();
+}

@@ -410,9 +410,15 @@ impl Store {
         read_schema(&self.schema)
     }
 
-    /// Whether any webhook step is registered: writes then run the webhook pipeline.
+    /// Whether any webhook step is registered: writes then run the webhook pipeline. Never
+    /// waits: while a write holds the lock (possibly calling a synchronous receiver) the
+    /// answer is yes.
     pub fn has_steps(&self) -> bool {
-        self.read().table(STEP_TABLE).is_some_and(|t| !t.is_empty())
+        match self.state.try_read() {
+            Ok(state) => state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()),
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().table(STEP_TABLE).is_some_and(|t| !t.is_empty()),
+            Err(std::sync::TryLockError::WouldBlock) => true,
+        }
     }
 
     /// Takes the row changes committed since the last call, oldest first.

@@ -82,6 +82,21 @@ pub struct Deliveries {
     /// CA certificates trusted for https receivers besides the system's, and the client
     /// configuration built from them (on first use).
     trust: Arc<Mutex<Trust>>,
+    /// (correlation id, org name) of the synchronous calls waiting for their receiver now,
+    /// while the org's write lock is held.
+    calling: Arc<Mutex<std::collections::HashSet<(Uuid, String)>>>,
+}
+
+/// Marks a synchronous call as in progress until dropped.
+pub(super) struct Calling {
+    calling: Arc<Mutex<std::collections::HashSet<(Uuid, String)>>>,
+    key: (Uuid, String),
+}
+
+impl Drop for Calling {
+    fn drop(&mut self) {
+        self.calling.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -126,6 +141,18 @@ impl Deliveries {
         let config = super::tls::client_config(&trust.extra)?;
         trust.config = Some(config.clone());
         Ok(config)
+    }
+
+    /// Notes that a synchronous call with `correlation` into `org`'s receiver is waiting.
+    pub(super) fn calling(&self, correlation: Uuid, org: &str) -> Calling {
+        let key = (correlation, org.to_string());
+        self.calling.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
+        Calling { calling: self.calling.clone(), key }
+    }
+
+    /// Whether a synchronous call with `correlation` is waiting on `org`'s receiver.
+    pub fn is_calling(&self, correlation: Uuid, org: &str) -> bool {
+        self.calling.lock().unwrap_or_else(|e| e.into_inner()).contains(&(correlation, org.to_string()))
     }
 
     /// Queues committed asynchronous deliveries.

@@ -69,6 +69,7 @@ fn call(scope: &Scope, d: super::Delivery) -> Result<()> {
         return Err(Error::new(Code::SdkCorrelationTokenDepthTooHigh, message));
     }
     scope.journal.remember_depth(d.correlation, d.depth);
+    let _calling = scope.journal.calling(d.correlation, &scope.org.settings.name);
     match send::deliver_blocking(&scope.journal, d.clone()) {
         Ok(200..=299) => Ok(()),
         outcome => Err(failed(&d, outcome, scope.org.ids.new_id())),

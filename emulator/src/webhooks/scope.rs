@@ -76,13 +76,26 @@ pub const CORRELATION_HEADER: &str = "x-ms-correlation-request-id";
 /// correlation id the emulator sent a receiver counts (the receiver is calling back): any
 /// other value, such as a client's own tracing id sent on every request, starts a fresh
 /// correlation at depth 1, so it never accumulates depth.
-pub fn enter_request(app: &crate::app::App, org: &Arc<Org>, req: &http::Request<bytes::Bytes>) -> Entered {
+///
+/// A receiver calling back into the org whose synchronous step is waiting for it would
+/// wait for the org's write lock until the call times out; it is told so at once instead
+/// (501: the emulator locks the whole org for a write, where Dataverse locks rows).
+pub fn enter_request(app: &crate::app::App, org: &Arc<Org>, req: &http::Request<bytes::Bytes>) -> crate::error::Result<Entered> {
     let sent = req.headers().get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| Uuid::parse_str(v.trim()).ok());
+    if let Some(c) = sent.filter(|c| app.webhooks().is_calling(*c, &org.settings.name)) {
+        return Err(crate::error::Error::new(
+            crate::error::Code::NotSupported,
+            format!(
+                "The emulator cannot serve a call back into org '{}' while the synchronous webhook step of operation {c} waits for this receiver: the org is locked for that operation's write until the receiver answers. Answer the webhook first, call back from an asynchronous step, or call another org.",
+                org.settings.name
+            ),
+        ));
+    }
     let known = sent.and_then(|c| app.webhooks().depth_for(c).map(|depth| (c, depth)));
     let host = crate::app::request_host(req);
     let (correlation, depth) = match known {
         Some((c, depth)) => (Some(c), depth),
         None => (None, 1),
     };
-    enter(Scope { org: org.clone(), host, correlation, depth, journal: app.webhooks().clone() })
+    Ok(enter(Scope { org: org.clone(), host, correlation, depth, journal: app.webhooks().clone() }))
 }
