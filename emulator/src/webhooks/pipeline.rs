@@ -11,8 +11,9 @@
 //! Calling out while the transaction is open means holding this org's write lock for the
 //! receiver's answer (bounded by the 60 s timeout). Other orgs are not affected, and the
 //! request runs on tokio's blocking pool (see `server`), so the runtime keeps serving.
-//! A synchronous receiver that calls back into the *same* org waits for the lock: the
-//! emulator, unlike Dataverse's SQL row locks, locks the whole org for a write.
+//! A synchronous receiver that calls back into the *same* org would wait for the lock (the
+//! emulator locks the whole org for a write, where Dataverse's SQL locks rows): one that
+//! sends back the correlation id it was sent is refused at once ([`super::scope`]).
 //!
 //! Asynchronous steps (mode 1) are planned here too, from the same changes and with the
 //! same correlation and depth, and queued for after the commit.
