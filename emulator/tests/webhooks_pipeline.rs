@@ -382,3 +382,36 @@ async fn a_synchronous_receiver_calling_back_into_the_locked_org_is_told_at_once
     assert!(seen[0].1["error"]["message"].as_str().unwrap().contains("waits for this receiver"), "{:?}", seen[0].1);
     task.abort();
 }
+
+#[tokio::test]
+async fn asynchronous_jobs_move_along_while_a_synchronous_step_holds_the_org() {
+    // One current-thread runtime serves the emulator, both receivers and this test: the
+    // asynchronous job's updates must wait for the org's lock off that thread.
+    let s = Server::start().await;
+    let async_rx = Receiver::start(&[]).await;
+    let sync_rx = Receiver::start(&[]).await;
+    let async_se = endpoint(&s, &async_rx.url, 4, "k").await;
+    let sync_se = endpoint(&s, &sync_rx.url, 4, "k").await;
+    step(&s, &async_se, CREATE, ACCOUNT_CREATE, 40, 1, None).await;
+    step(&s, &sync_se, UPDATE, ACCOUNT_UPDATE, 20, 0, None).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = s.create("accounts", &json!({"name": format!("Both {i}")}).to_string()).await;
+        let r = s.patch(&format!("accounts({id})"), &[], r#"{"name":"Updated"}"#).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        ids.push(id);
+    }
+    assert_eq!(sync_rx.received().len(), 5);
+    let r = s.get(&format!("/_emulator/webhooks/wait?url={}&count=5&timeout=10000", async_rx.url)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for attempt in r.json["value"].as_array().unwrap() {
+        let job = attempt["asyncoperationid"].as_str().unwrap();
+        loop {
+            let row = s.get(&format!("asyncoperations({job})?$select=statuscode")).await.json;
+            if row["statuscode"] == 30 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}

@@ -87,7 +87,9 @@ pub struct Origin {
 /// store's outbox after the request that made them: every matching step, synchronous ones
 /// included, at depth 1. `host` is the host the admin request addressed.
 pub fn plan(org: &Org, host: &str) -> Vec<Delivery> {
-    let changes = org.store.take_changes();
+    // The registration tables' own changes (system jobs moving along) never fire steps:
+    // drop them before reading the store, which a synchronous step may have locked.
+    let changes: Vec<Change> = org.store.take_changes().into_iter().filter(|c| !PLUMBING.contains(&c.table.as_str())).collect();
     if changes.is_empty() {
         return Vec::new();
     }

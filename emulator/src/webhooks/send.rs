@@ -1,6 +1,7 @@
 //! Makes the POSTs, with Dataverse's delivery semantics (§9.3): any non-2xx is a failure,
 //! a 502, 503 or 504 is retried once, and the wait for a response is bounded (60 s).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,6 +10,8 @@ use hyper_util::rt::TokioIo;
 
 use super::deliveries::{Attempt, Deliveries};
 use super::{job, Delivery};
+use crate::org::Org;
+use crate::store::Value;
 
 /// How long Dataverse waits for the receiver.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -26,21 +29,27 @@ pub async fn send(app: &crate::app::App, deliveries: Vec<Delivery>) {
         if d.mode == 1 {
             let journal = journal.clone();
             let org = app.orgs().get(&d.org);
-            tokio::spawn(async move { deliver_async(&journal, org.as_deref(), d).await });
+            tokio::spawn(async move { deliver_async(&journal, org, d).await });
         } else {
             let _ = deliver(journal, d, Duration::ZERO).await;
         }
     }
 }
 
+/// Moves a delivery's job along. The store's lock may be held for a while (a synchronous
+/// step waiting on its receiver), so the write runs on the blocking pool, never on a
+/// runtime thread a receiver may need.
+async fn set_job(org: &Option<Arc<Org>>, id: Option<uuid::Uuid>, state: (i32, i32), extra: Vec<(&'static str, Value)>) {
+    if let (Some(org), Some(id)) = (org.clone(), id) {
+        let _ = tokio::task::spawn_blocking(move || job::set(&org, id, state, extra)).await;
+    }
+}
+
 /// An asynchronous delivery and its job: In Progress, then Succeeded or Failed, with
 /// Waiting (and `retrycount` 1, `postponeuntil`) between a 502/503/504 and the retry.
-async fn deliver_async(journal: &Deliveries, org: Option<&crate::org::Org>, d: Delivery) {
-    use crate::store::Value;
-    let job = org.zip(d.job);
-    if let Some((org, id)) = job {
-        job::set(org, id, job::IN_PROGRESS, vec![("startedon", Value::DateTime(org.clock.now()))]);
-    }
+async fn deliver_async(journal: &Deliveries, org: Option<Arc<Org>>, d: Delivery) {
+    let now = || org.as_ref().map_or_else(time::OffsetDateTime::now_utc, |o| o.clock.now());
+    set_job(&org, d.job, job::IN_PROGRESS, vec![("startedon", Value::DateTime(now()))]).await;
     let mut attempt = 1;
     let outcome = loop {
         let outcome = post(journal, &d).await;
@@ -49,28 +58,22 @@ async fn deliver_async(journal: &Deliveries, org: Option<&crate::org::Org>, d: D
         if !retry {
             break outcome;
         }
-        if let Some((org, id)) = job {
-            let until = org.clock.now() + RETRY_BACKOFF;
-            job::set(org, id, job::WAITING, vec![("retrycount", Value::Int(1)), ("postponeuntil", Value::DateTime(until))]);
-        }
+        let until = now() + RETRY_BACKOFF;
+        set_job(&org, d.job, job::WAITING, vec![("retrycount", Value::Int(1)), ("postponeuntil", Value::DateTime(until))]).await;
         tokio::time::sleep(RETRY_BACKOFF).await;
-        if let Some((org, id)) = job {
-            job::set(org, id, job::IN_PROGRESS, Vec::new());
-        }
+        set_job(&org, d.job, job::IN_PROGRESS, Vec::new()).await;
         attempt += 1;
     };
-    if let Some((org, id)) = job {
-        let now = Value::DateTime(org.clock.now());
-        match outcome {
-            Ok(200..=299) => job::set(org, id, job::SUCCEEDED, vec![("completedon", now)]),
-            other => {
-                let why = match other {
-                    Ok(status) => format!("The webhook at {} returned HTTP status {status}.", redact(&d.url)),
-                    Err(e) => format!("The webhook at {} could not be reached: {e}.", redact(&d.url)),
-                };
-                let text = Value::String(why);
-                job::set(org, id, job::FAILED, vec![("completedon", now), ("message", text.clone()), ("friendlymessage", text)]);
-            }
+    let finished = Value::DateTime(now());
+    match outcome {
+        Ok(200..=299) => set_job(&org, d.job, job::SUCCEEDED, vec![("completedon", finished)]).await,
+        other => {
+            let why = match other {
+                Ok(status) => format!("The webhook at {} returned HTTP status {status}.", redact(&d.url)),
+                Err(e) => format!("The webhook at {} could not be reached: {e}.", redact(&d.url)),
+            };
+            let text = Value::String(why);
+            set_job(&org, d.job, job::FAILED, vec![("completedon", finished), ("message", text.clone()), ("friendlymessage", text)]).await;
         }
     }
 }
@@ -119,7 +122,7 @@ async fn post(journal: &Deliveries, d: &Delivery) -> Result<u16, String> {
     let https = match uri.scheme_str() {
         Some("http") => false,
         Some("https") => true,
-        _ => return Err(format!("unsupported scheme in '{}': only http and https receivers are reached", super::send::redact(&d.url))),
+        _ => return Err(format!("unsupported scheme in '{}': only http and https receivers are reached", redact(&d.url))),
     };
     let host = uri.host().ok_or("url has no host")?.trim_start_matches('[').trim_end_matches(']').to_string();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
