@@ -1,6 +1,6 @@
 //! Webhooks (wire reference §9): `sdkmessageprocessingstep` rows whose event handler is a
 //! webhook `serviceendpoint` (contract 8) get the `RemoteExecutionContext` POSTed to them
-//! when a matching Create, Update, Delete, Assign or SetState runs.
+//! when a matching Create, Update, Delete, Assign, SetState, Associate or Disassociate runs.
 //!
 //! While any step is registered, the store hands every transaction's row changes to
 //! [`pipeline::before_commit`] just before it commits. Synchronous steps (mode 0) are
