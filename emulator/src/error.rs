@@ -117,7 +117,7 @@ error_codes! {
     /// A synchronous step's service endpoint (a webhook) failed or timed out, so the
     /// operation was cancelled and rolled back. The plug-in pipeline reports step failures
     /// as ISV aborts (ErrorCodes.IsvAborted); the exact code Dataverse uses for a failed
-    /// webhook is [UNCONFIRMED] (wire reference §9.3).
+    /// webhook is unconfirmed (wire reference §9.3).
     IsvAborted => BAD_REQUEST, "0x80040265";
     /// The plug-in pipeline's loop guard: a chain of steps went deeper than the maximum
     /// depth (8) within one correlation (ErrorCodes.SdkCorrelationTokenDepthTooHigh).

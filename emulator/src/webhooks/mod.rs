@@ -158,7 +158,7 @@ fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], link
 
 /// An Associate or Disassociate context: the first table's row is the Target, the second's
 /// the related entity, as the relationship orders them. PrimaryEntityName and
-/// SecondaryEntityName name the two tables [UNCONFIRMED for the Web API's `$ref` calls].
+/// SecondaryEntityName name the two tables (unconfirmed for the Web API's `$ref` calls).
 fn deliver_link(org: &Org, origin: &Origin, step: &Step, link: &Link, rel: &crate::metadata::ManyToMany, message: &'static str) -> Delivery {
     let (id, related) = link.pair;
     let input = vec![
