@@ -80,20 +80,29 @@ impl App {
         &self.inner.faults
     }
 
+    /// Whether any org has a webhook step registered (requests then run where a
+    /// synchronous step may block: see `server`).
+    pub fn has_webhook_steps(&self) -> bool {
+        self.inner.orgs.list().iter().any(|(_, o)| o.store.has_steps())
+    }
+
     /// The webhook delivery journal.
     pub fn webhooks(&self) -> &crate::webhooks::Deliveries {
         &self.inner.webhooks
     }
 
-    /// Delivers the webhooks that writes committed since the last call call for (the
-    /// server runs this after every request, before the response goes out, so synchronous
-    /// steps have been called by the time the client sees its answer). `host` is the host
-    /// the request addressed.
+    /// Starts the asynchronous webhook deliveries committed since the last call, and
+    /// delivers those of writes made outside a request (admin loads). The server runs this
+    /// after every request. `host` is the host the request addressed.
     pub async fn deliver_webhooks(&self, host: &str) {
+        let queued = self.inner.webhooks.take_queued();
+        if !queued.is_empty() {
+            crate::webhooks::send(self, queued).await;
+        }
         for (_, org) in self.inner.orgs.list() {
             let planned = crate::webhooks::plan(&org, host);
             if !planned.is_empty() {
-                crate::webhooks::send(&self.inner.webhooks, planned).await;
+                crate::webhooks::send(self, planned).await;
             }
         }
     }
@@ -180,6 +189,8 @@ impl App {
         let org = routed.org;
         note.org = Some(org.settings.name.clone());
         note.at = Some(org.clock.now());
+        // Synchronous webhook steps, deep in the store's commit, need the request's identity.
+        let _scope = crate::webhooks::scope::enter_request(self, &org, req)?;
         let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
         // The org's URL as the client addressed it: `/org/<name>` stays part of it, so
         // token audiences, challenges and every absolute URL keep the prefix.

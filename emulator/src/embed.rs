@@ -105,6 +105,10 @@ impl Builder {
             None
         };
         let ca_file = tls.as_ref().and_then(|t| t.ca_file.clone());
+        if let Some(ca) = &ca_file {
+            // https webhook receivers with certificates from the emulator's CA are trusted.
+            app.webhooks().trust_ca_file(ca)?;
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = stopped.await;

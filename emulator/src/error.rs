@@ -116,6 +116,14 @@ error_codes! {
     ServiceProtectionExecutionTime => TOO_MANY_REQUESTS, "0x80072321";
     /// Service protection: more concurrent requests from one user than allowed.
     ServiceProtectionConcurrency => TOO_MANY_REQUESTS, "0x80072326";
+    /// A synchronous step's service endpoint (a webhook) failed or timed out, so the
+    /// operation was cancelled and rolled back. The plug-in pipeline reports step failures
+    /// as ISV aborts (ErrorCodes.IsvAborted); the exact code Dataverse uses for a failed
+    /// webhook is unconfirmed (wire reference §9.3).
+    IsvAborted => BAD_REQUEST, "0x80040265";
+    /// The plug-in pipeline's loop guard: a chain of steps went deeper than the maximum
+    /// depth (8) within one correlation (ErrorCodes.SdkCorrelationTokenDepthTooHigh).
+    SdkCorrelationTokenDepthTooHigh => BAD_REQUEST, "0x80044182";
     /// A bug in the emulator. Never expected; logged loudly.
     Internal => INTERNAL_SERVER_ERROR, "0x80040216";
 }

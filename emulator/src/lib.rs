@@ -12,7 +12,8 @@
 //!    keys and navigation properties against [`metadata`].
 //! 4. The operation decodes its body ([`wire::input`]) and runs: reads plan and execute a
 //!    [`query`] over a store snapshot; writes go through [`operation::write`] inside one
-//!    [`store`] transaction, so a failure leaves no trace. `$batch`
+//!    [`store`] transaction, so a failure leaves no trace; while webhook steps are
+//!    registered, synchronous ones are called just before it commits ([`webhooks`]). `$batch`
 //!    ([`wire::multipart`]) runs each part through step 3 again, a changeset sharing one
 //!    transaction ([`operation::access`]).
 //! 5. [`wire`] renders OData JSON ([`wire::json`], [`wire::expand`]) with the annotations the

@@ -321,6 +321,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("Dataverse emulator {} serving org '{org_name}'", env!("CARGO_PKG_VERSION"));
     if let Some(ca) = tls.as_ref().and_then(|t| t.ca_file.as_ref()) {
+        // https webhook receivers with certificates from the emulator's CA are trusted.
+        app.webhooks().trust_ca_file(ca)?;
         println!("TLS CA certificate (trust it, e.g. REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS): {}", ca.display());
     }
     println!("Token endpoint: {scheme}://{local}/{tenant}/oauth2/v2.0/token (auth: {})", args.auth);

@@ -3,149 +3,12 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+mod webhook_receiver;
 
-use bytes::Bytes;
 use common::*;
 use http::StatusCode;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use tokio::sync::Notify;
-
-/// Seeded `sdkmessages` and the `account` filters (fixtures/default-org/data).
-const CREATE: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000000500";
-const UPDATE: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000000501";
-const DELETE: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000000502";
-const ACCOUNT_CREATE: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000000600";
-const ACCOUNT_UPDATE: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000000601";
-const ACCOUNT_DELETE: &str = "5b3d8c1e-2f4a-4e6b-9c7d-000000000602";
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    uri: String,
-    headers: http::HeaderMap,
-    text: String,
-    json: Value,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// A tiny webhook receiver on 127.0.0.1:0: records every POST and answers with the next
-/// scripted status (200 once the script is used up).
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
-    arrived: Arc<Notify>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Receiver {
-    async fn start(script: &[u16]) -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/api/hook", listener.local_addr().unwrap());
-        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let arrived = Arc::new(Notify::new());
-        let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<u16>>()));
-        let (g, a) = (got.clone(), arrived.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                let (g, a, script) = (g.clone(), a.clone(), script.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                        let (g, a, script) = (g.clone(), a.clone(), script.clone());
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                            let text = String::from_utf8_lossy(&bytes).into_owned();
-                            let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-                            g.lock().unwrap().push(Received { uri: parts.uri.to_string(), headers: parts.headers, text, json });
-                            a.notify_waiters();
-                            let status = script.lock().unwrap().pop_front().unwrap_or(200);
-                            let resp = http::Response::builder().status(status).body(Full::new(Bytes::new())).unwrap();
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
-                    });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                });
-            }
-        });
-        Receiver { url, got, arrived, task }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// Waits (event-driven, no sleeps) until `n` requests have arrived.
-    async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let wait = async {
-            loop {
-                let notified = self.arrived.notified();
-                if self.got.lock().unwrap().len() >= n {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        // A safety net only: a missing delivery fails the test instead of hanging it.
-        tokio::time::timeout(std::time::Duration::from_secs(30), wait).await.expect("deliveries arrive");
-        self.received()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Registers a webhook endpoint and returns its id.
-async fn endpoint(s: &Server, url: &str, authtype: i32, authvalue: &str) -> String {
-    let body = json!({"name": "hook", "contract": 8, "url": url, "authtype": authtype, "authvalue": authvalue, "messageformat": 2});
-    s.create("serviceendpoints", &body.to_string()).await
-}
-
-/// Registers a step the way the Plugin Registration Tool does, returning its id.
-async fn step(s: &Server, endpoint: &str, message: &str, filter: &str, stage: i32, mode: i32, filtering: Option<&str>) -> String {
-    let mut body = json!({
-        "name": "hook step",
-        "stage": stage,
-        "mode": mode,
-        "rank": 1,
-        "eventhandler_serviceendpoint@odata.bind": format!("/serviceendpoints({endpoint})"),
-        "sdkmessageid@odata.bind": format!("/sdkmessages({message})"),
-        "sdkmessagefilterid@odata.bind": format!("/sdkmessagefilters({filter})"),
-    });
-    if let Some(f) = filtering {
-        body["filteringattributes"] = json!(f);
-    }
-    s.create("sdkmessageprocessingsteps", &body.to_string()).await
-}
-
-async fn image(s: &Server, step: &str, imagetype: i32, alias: &str, attributes: &str) {
-    let body = json!({
-        "name": alias, "entityalias": alias, "imagetype": imagetype, "attributes": attributes, "messagepropertyname": "Target",
-        "sdkmessageprocessingstepid@odata.bind": format!("/sdkmessageprocessingsteps({step})"),
-    });
-    s.create("sdkmessageprocessingstepimages", &body.to_string()).await;
-}
-
-/// The `value` of the pair with `key` in a DataContract key/value array.
-fn pair<'a>(pairs: &'a Value, key: &str) -> &'a Value {
-    pairs.as_array().and_then(|a| a.iter().find(|p| p["key"] == key)).map_or(&Value::Null, |p| &p["value"])
-}
-
-const ENTITY_TYPE: &str = "Entity:http://schemas.microsoft.com/xrm/2011/Contracts";
+use webhook_receiver::*;
 
 #[tokio::test]
 async fn the_seeded_messages_and_filters_are_there_to_register_against() {
@@ -320,6 +183,11 @@ async fn asynchronous_steps_retry_once_on_503() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].json["Mode"], 1);
     assert_eq!(got[0].text, got[1].text, "the retry sends the same context");
+    // Run after the operation, it names the operation's main stage as its parent.
+    let parent = &got[0].json["ParentContext"];
+    assert_eq!((&parent["MessageName"], &parent["Stage"], &parent["Mode"]), (&json!("Create"), &json!(30), &json!(0)), "{parent}");
+    assert_eq!(parent["CorrelationId"], got[0].json["CorrelationId"]);
+    assert_eq!(pair(&pair(&parent["InputParameters"], "Target")["Attributes"], "name"), "Async");
     // The journal records both attempts (the second is recorded once the receiver answers).
     let mut journal;
     loop {
@@ -329,19 +197,29 @@ async fn asynchronous_steps_retry_once_on_503() {
         }
         tokio::task::yield_now().await;
     }
-    let outcomes: Vec<(Value, Value)> = journal["value"].as_array().unwrap().iter().map(|a| (a["attempt"].clone(), a["status"].clone())).collect();
-    assert_eq!(outcomes, [(json!(1), json!(503)), (json!(2), json!(200))]);
+    let outcomes: Vec<(Value, Value, Value)> =
+        journal["value"].as_array().unwrap().iter().map(|a| (a["attempt"].clone(), a["status"].clone(), a["retryinms"].clone())).collect();
+    assert_eq!(outcomes, [(json!(1), json!(503), json!(500)), (json!(2), json!(200), Value::Null)]);
+    // The delivery's system job ends Succeeded after one retry.
+    let job = journal["value"][0]["asyncoperationid"].as_str().expect("an asyncoperation per asynchronous delivery").to_string();
+    assert_eq!(journal["value"][1]["asyncoperationid"], job.as_str());
+    let row = job_when_completed(&s, &job).await;
+    assert_eq!((&row["statecode"], &row["statuscode"], &row["retrycount"]), (&json!(3), &json!(30), &json!(1)), "{row}");
+    assert_eq!((&row["operationtype"], &row["messagename"], &row["primaryentitytype"]), (&json!(1), &json!("Create"), &json!("account")));
+    assert_eq!(row["depth"], 1);
+    assert_eq!(row["correlationid"], got[0].json["CorrelationId"]);
     assert_eq!(s.delete("/_emulator/webhooks/deliveries").await.status, StatusCode::NO_CONTENT);
     assert_eq!(s.get("/_emulator/webhooks/deliveries").await.json["value"], json!([]));
 }
 
 #[tokio::test]
-async fn a_failing_receiver_is_not_retried_on_other_statuses_and_is_journaled() {
+async fn a_failing_synchronous_receiver_is_not_retried_on_other_statuses_and_is_journaled() {
     let s = Server::start().await;
     let rx = Receiver::start(&[500]).await;
     let se = endpoint(&s, &rx.url, 4, "k").await;
     step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 0, None).await;
-    s.create("accounts", r#"{"name":"Fails"}"#).await;
+    let r = s.post("accounts", r#"{"name":"Fails"}"#).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(rx.received().len(), 1, "a 500 is not retried");
     let j = s.get("/_emulator/webhooks/deliveries").await.json;
     assert_eq!(j["value"][0]["status"], 500);
@@ -349,4 +227,36 @@ async fn a_failing_receiver_is_not_retried_on_other_statuses_and_is_journaled() 
     // Steps on another table, or disabled ones, don't fire.
     s.create("contacts", r#"{"lastname":"Elsewhere"}"#).await;
     assert_eq!(rx.received().len(), 1);
+}
+
+/// The `asyncoperation` row once its job completed (the delivery task moves it there just
+/// after journaling the last attempt).
+async fn job_when_completed(s: &Server, id: &str) -> Value {
+    loop {
+        let r = s.get(&format!("asyncoperations({id})")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        if r.json["statecode"] == 3 {
+            return r.json;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_asynchronous_receiver_fails_its_system_job_and_not_the_operation() {
+    let s = Server::start().await;
+    let rx = Receiver::start(&[500]).await;
+    let se = endpoint(&s, &rx.url, 4, "k3y").await;
+    step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 1, None).await;
+    let id = s.create("accounts", r#"{"name":"Async failure"}"#).await;
+    let r = s.get(&format!("/_emulator/webhooks/wait?url={}&count=1&timeout=10000", rx.url)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let job = r.json["value"][0]["asyncoperationid"].as_str().unwrap().to_string();
+    let row = job_when_completed(&s, &job).await;
+    assert_eq!((&row["statecode"], &row["statuscode"], &row["retrycount"]), (&json!(3), &json!(31), &json!(0)), "{row}");
+    let message = row["message"].as_str().unwrap();
+    assert!(message.contains("HTTP status 500") && !message.contains("k3y"), "{message}");
+    assert_eq!(row["_regardingobjectid_value"], id.as_str());
+    assert_eq!(row["_owningextensionid_value"], r.json["value"][0]["step"]);
+    assert_eq!(rx.received().len(), 1, "a 500 is not retried");
 }

@@ -72,11 +72,26 @@ async fn answer(app: App, req: Request<Incoming>) -> Response {
         Ok(collected) => {
             let req = Request::from_parts(parts, collected.to_bytes());
             let host = crate::app::request_host(&req);
+            if crate::webhooks::deliveries::is_wait(&req) {
+                return crate::webhooks::deliveries::wait(&app, &req).await;
+            }
             // A panic is an emulator bug; answer it as one instead of dropping the
             // connection. The store's undo log and lock recovery keep the data consistent.
-            let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.handle(req))).unwrap_or_else(|_| {
-                Reply::from(Error::internal("the request handler panicked; this is an emulator bug")).build()
-            });
+            let handle = |app: &App, req| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.handle(req)))
+                    .unwrap_or_else(|_| Reply::from(Error::internal("the request handler panicked; this is an emulator bug")).build())
+            };
+            // With webhook steps registered a write may call a synchronous receiver and
+            // wait for it: run it on the blocking pool so this runtime's threads (and a
+            // receiver served by the same runtime) keep going.
+            let response = if app.has_webhook_steps() {
+                let worker = app.clone();
+                tokio::task::spawn_blocking(move || handle(&worker, req))
+                    .await
+                    .unwrap_or_else(|_| Reply::from(Error::internal("the request handler task failed; this is an emulator bug")).build())
+            } else {
+                handle(&app, req)
+            };
             app.deliver_webhooks(&host).await;
             response
         }

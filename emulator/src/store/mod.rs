@@ -161,6 +161,18 @@ pub struct Change {
     pub after: Option<Arc<Record>>,
 }
 
+/// One N:N association a committed transaction added or removed (webhook Associate and
+/// Disassociate steps fire from these).
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// The relationship's schema name.
+    pub relationship: String,
+    /// (first table's row, second table's row), as the relationship orders its tables.
+    pub pair: (Uuid, Uuid),
+    /// Added (Associate) or removed (Disassociate).
+    pub present: bool,
+}
+
 /// The table whose rows arm change capture: while no step is registered, commits record
 /// nothing, so bulk loads and benchmarks pay nothing for webhooks.
 const STEP_TABLE: &str = "sdkmessageprocessingstep";
@@ -175,9 +187,21 @@ pub struct Transaction<'a> {
     pending_schema: Option<Arc<Metadata>>,
     /// Row changes, for the commit outbox.
     changes: Vec<Change>,
+    /// Association changes, for webhook steps.
+    links: Vec<Link>,
 }
 
 impl Transaction<'_> {
+    /// The row changes made so far (while webhook steps are registered).
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The association changes made so far.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
     /// Read access to the state as changed so far.
     pub fn state(&self) -> &State {
         self.state
@@ -306,11 +330,13 @@ impl Transaction<'_> {
             set.remove(&pair);
         }
         self.undo.push(Undo::Association { relationship: relationship.to_string(), pair, was_present });
+        self.links.push(Link { relationship: relationship.to_string(), pair, present });
         true
     }
 
     fn rollback(&mut self) {
         self.changes.clear();
+        self.links.clear();
         while let Some(u) = self.undo.pop() {
             match u {
                 Undo::Table { name, previous } => {
@@ -384,6 +410,17 @@ impl Store {
         read_schema(&self.schema)
     }
 
+    /// Whether any webhook step is registered: writes then run the webhook pipeline. Never
+    /// waits: while a write holds the lock (possibly calling a synchronous receiver) the
+    /// answer is yes.
+    pub fn has_steps(&self) -> bool {
+        match self.state.try_read() {
+            Ok(state) => state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()),
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().table(STEP_TABLE).is_some_and(|t| !t.is_empty()),
+            Err(std::sync::TryLockError::WouldBlock) => true,
+        }
+    }
+
     /// Takes the row changes committed since the last call, oldest first.
     pub fn take_changes(&self) -> Vec<Change> {
         std::mem::take(&mut *self.outbox.lock().unwrap_or_else(|e| e.into_inner()))
@@ -399,9 +436,19 @@ impl Store {
     /// Runs `f` atomically: either all its changes stay, or (on `Err`) none do.
     pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, changes: Vec::new() };
+        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, changes: Vec::new(), links: Vec::new() };
         // Undo on a panic too, so that even an emulator bug never leaves half a write.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx))) {
+        let run = |tx: &mut Transaction<'_>| {
+            let result = f(tx)?;
+            // Synchronous webhook steps run here, after the write and before the commit;
+            // their failure is the write's. The changes they take are delivered by them.
+            let changed = !tx.changes.is_empty() || !tx.links.is_empty();
+            if changed && tx.state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()) && crate::webhooks::pipeline::before_commit(self, tx)? {
+                tx.changes.clear();
+            }
+            Ok(result)
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&mut tx))) {
             Ok(result) => {
                 if result.is_err() {
                     tx.rollback();

@@ -21,6 +21,8 @@ pub(super) const SIZE_LIMIT: usize = 256 * 1024;
 pub(super) struct Context<'a> {
     pub(super) message: &'a str,
     pub(super) entity: &'a str,
+    /// `SecondaryEntityName`: "none" except for associations.
+    pub(super) secondary: &'a str,
     pub(super) id: Uuid,
     pub(super) stage: i32,
     pub(super) mode: i32,
@@ -28,7 +30,7 @@ pub(super) struct Context<'a> {
     pub(super) user: Uuid,
     pub(super) business_unit: Uuid,
     pub(super) organization_id: Uuid,
-    pub(super) organization_name: &'a str,
+    pub(super) organization_name: String,
     pub(super) correlation_id: Uuid,
     pub(super) operation_id: Uuid,
     pub(super) step_id: Uuid,
@@ -37,6 +39,8 @@ pub(super) struct Context<'a> {
     pub(super) output: Vec<(String, Json)>,
     pub(super) pre_images: Vec<(String, Json)>,
     pub(super) post_images: Vec<(String, Json)>,
+    /// The context of the operation this one runs inside (Assign inside an Update).
+    pub(super) parent: Option<Box<Context<'a>>>,
 }
 
 /// `{"__type":"<Type>:http://schemas…/Contracts", …}` with the marker first.
@@ -57,6 +61,16 @@ fn pairs(items: Vec<(String, Json)>) -> Json {
 /// `/Date(ms)/` (the slashes are escaped when the whole body is).
 fn date(t: OffsetDateTime) -> Json {
     Json::String(format!("/Date({})/", t.unix_timestamp() * 1000 + i64::from(t.millisecond())))
+}
+
+/// An `OptionSetValue`.
+pub(super) fn option(value: i32) -> Json {
+    typed("OptionSetValue", vec![("Value", json!(value))])
+}
+
+/// A `Relationship` (Associate and Disassociate's parameter).
+pub(super) fn relationship(schema_name: &str) -> Json {
+    typed("Relationship", vec![("PrimaryEntityRole", Json::Null), ("SchemaName", json!(schema_name))])
 }
 
 /// An `EntityReference`.
@@ -127,6 +141,11 @@ impl Context<'_> {
     }
 
     fn to_json(&self, full: bool) -> String {
+        self.members(full).to_string()
+    }
+
+    /// The members; over the size limit (`full` false) the large ones are emptied.
+    fn members(&self, full: bool) -> Json {
         let big = |items: &Vec<(String, Json)>| if full { pairs(items.clone()) } else { json!([]) };
         let mut m = Map::new();
         let mut put = |k: &str, v: Json| {
@@ -138,7 +157,9 @@ impl Context<'_> {
         put("InitiatingUserId", json!(self.user));
         put("InputParameters", big(&self.input));
         put("IsExecutingOffline", json!(false));
-        put("IsInTransaction", json!(self.mode == 0 && self.stage != 40));
+        // Pre-validation runs before the transaction opens; the later synchronous stages
+        // (and the main operation a parent context describes) run inside it.
+        put("IsInTransaction", json!(self.mode == 0 && self.stage != 10));
         put("IsOfflinePlayback", json!(false));
         put("IsolationMode", json!(1));
         put("MessageName", json!(self.message));
@@ -150,17 +171,20 @@ impl Context<'_> {
         put("OutputParameters", pairs(self.output.clone()));
         let owning = reference("sdkmessageprocessingstep", self.step_id);
         put("OwningExtension", strip_type(owning));
-        put("ParentContext", Json::Null);
+        put("ParentContext", match &self.parent {
+            Some(p) if full => p.members(true),
+            _ => Json::Null,
+        });
         put("PostEntityImages", big(&self.post_images));
         put("PreEntityImages", big(&self.pre_images));
         put("PrimaryEntityId", json!(self.id));
         put("PrimaryEntityName", json!(self.entity));
         put("RequestId", Json::Null);
-        put("SecondaryEntityName", json!("none"));
+        put("SecondaryEntityName", json!(self.secondary));
         put("SharedVariables", json!([]));
         put("Stage", json!(self.stage));
         put("UserId", json!(self.user));
-        Json::Object(m).to_string()
+        Json::Object(m)
     }
 }
 

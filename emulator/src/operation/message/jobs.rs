@@ -113,21 +113,25 @@ fn run(org: &Org, job: &Job) {
     }
 }
 
-fn set_state(org: &Org, job: &Job, (state, status): (i32, i32), stamp: &str) {
+fn set_state(org: &Org, job: &Job, state: (i32, i32), stamp: &str) {
+    set_job_state(org, job.id, job.caller, state, vec![(stamp.to_string(), Value::DateTime(org.clock.now()))]);
+}
+
+/// Moves the `asyncoperation` row `id` to `(statecode, statuscode)`, setting `extra`
+/// columns with it, as `caller`. A row that is gone (rolled back, deleted) is left alone.
+/// Webhook deliveries' jobs move through here too.
+pub fn set_job_state(org: &Org, id: Uuid, caller: Uuid, (state, status): (i32, i32), extra: Vec<(String, Value)>) {
     let metadata = org.metadata();
     let Some(def) = metadata.entity("asyncoperation").cloned() else { return };
     let now = org.clock.now();
-    let w = WriteContext { org, metadata: &metadata, caller: job.caller, now, seeding: true };
+    let w = WriteContext { org, metadata: &metadata, caller, now, seeding: true };
     let result = org.store.write(|tx| {
-        let Some(current) = tx.state().get("asyncoperation", job.id).cloned() else { return Ok(()) };
-        let extra = vec![
-            ("statecode".to_string(), Value::Choice(state)),
-            ("statuscode".to_string(), Value::Choice(status)),
-            (stamp.to_string(), Value::DateTime(now)),
-        ];
-        write::update_with(tx, &w, &def, &current, EntityInput::default(), extra).map(|_| ())
+        let Some(current) = tx.state().get("asyncoperation", id).cloned() else { return Ok(()) };
+        let mut columns = vec![("statecode".to_string(), Value::Choice(state)), ("statuscode".to_string(), Value::Choice(status))];
+        columns.extend(extra);
+        write::update_with(tx, &w, &def, &current, EntityInput::default(), columns).map(|_| ())
     });
     if let Err(e) = result {
-        tracing::error!(error = %e, job = %job.id, "could not update a system job");
+        tracing::error!(error = %e, job = %id, "could not update a system job");
     }
 }
