@@ -47,6 +47,7 @@ pub mod config;
 pub mod embed;
 pub mod error;
 pub mod fetchxml;
+pub mod fixture;
 pub mod ids;
 pub mod metadata;
 pub mod operation;
