@@ -123,9 +123,9 @@ pub struct Org {
     pub jobs: crate::operation::message::jobs::Jobs,
     /// The fixture the org was made from: the base its schema changes are exported against.
     pub fixture: Arc<Fixture>,
-    /// What [`Org::reset`] goes back to: the fixture's state, or the snapshot the org was
-    /// created from.
-    pub origin: Snapshot,
+    /// What [`Org::reset`] goes back to: the fixture's state, the snapshot the org was
+    /// created from, or the state after a fixture was loaded into it ([`Org::origin`]).
+    origin: Mutex<Snapshot>,
     /// Named snapshots, by name.
     pub snapshots: Mutex<BTreeMap<String, SavedSnapshot>>,
     /// Where new record ids (and other generated GUIDs) come from: random, or seeded in
@@ -227,7 +227,7 @@ impl Org {
             clock,
             jobs: Default::default(),
             fixture: placeholder,
-            origin: Snapshot::empty(),
+            origin: Mutex::new(Snapshot::empty()),
             snapshots: Mutex::default(),
             ids,
         };
@@ -321,7 +321,7 @@ impl Org {
     fn seal(&mut self) {
         let snapshot = self.store.snapshot();
         self.fixture = Arc::new(Fixture { settings: self.settings.clone(), snapshot: snapshot.clone(), clock: self.clock.fork(), seed: self.ids.seed() });
-        self.origin = snapshot;
+        *self.origin.get_mut().unwrap_or_else(|e| e.into_inner()) = snapshot;
     }
 
     /// A new org called `name` made from `fixture`, starting at `origin` (the fixture's own
@@ -343,22 +343,28 @@ impl Org {
             clock: fixture.clock.fork(),
             jobs: Default::default(),
             fixture: fixture.clone(),
-            origin,
+            origin: Mutex::new(origin),
             snapshots: Mutex::default(),
             ids,
         }
     }
 
-    /// Makes the org's current state its starting point (after loading a fixture into a
-    /// new org, before anyone else can see it): reset comes back here.
-    pub fn mark_origin(&mut self) {
-        self.origin = self.store.snapshot();
+    /// Makes the org's current state its starting point (after a fixture was loaded into
+    /// it): reset comes back here.
+    pub fn mark_origin(&self) {
+        let now = self.store.snapshot();
+        *self.origin.lock().unwrap_or_else(|e| e.into_inner()) = now;
+    }
+
+    /// What reset goes back to.
+    pub fn origin(&self) -> Snapshot {
+        self.origin.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Puts the org back to where it started (its fixture, or the snapshot it was made
     /// from). Named snapshots are kept.
     pub fn reset(&self) {
-        self.store.restore(&self.origin);
+        self.store.restore(&self.origin());
     }
 
     /// The org's named snapshots (a short lock; the snapshots themselves are shared).
@@ -561,6 +567,20 @@ impl Orgs {
         // entry holds a shard lock.
         let org = Arc::new(Org::from_fixture(&name, &fixture, origin));
         self.insert(org)
+    }
+
+    /// Creates the org `name` from `from` (as [`Orgs::create`]) and loads the fixture layer
+    /// `layer` into it before anyone can reach it; reset brings it back to that state.
+    pub fn create_with_layer(&self, name: &str, from: Option<&str>, layer: &FixtureFiles) -> Result<Arc<Org>, OrgError> {
+        let name = check_name(name)?;
+        if self.get(&name).is_some() {
+            return Err(OrgError::Conflict(format!("An org named '{name}' already exists.")));
+        }
+        let (fixture, origin) = self.source(from.unwrap_or(&self.default))?;
+        let org = Org::from_fixture(&name, &fixture, origin);
+        org.load_layer(layer, None).map_err(|e| OrgError::Invalid(e.to_string()))?;
+        org.mark_origin();
+        self.insert(Arc::new(org))
     }
 
     /// Adds a ready-made org under its settings' name; fails if the name is taken.
