@@ -45,6 +45,23 @@ fn layer(records: usize) -> FixtureFiles {
     }
 }
 
+/// Resident memory in MB (Linux; 0 elsewhere).
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kb.unwrap_or(0.0) / 1024.0
+}
+
+/// CPU time this process has used (user + system), in ms (Linux, 10 ms ticks; 0 elsewhere).
+/// On a shared machine it says what a load costs when wall time says mostly how busy the
+/// other processes were.
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) * 10.0
+}
+
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let records: usize = if measuring { env_or("BENCH_RECORDS", 100_000) } else { 1000 };
@@ -55,13 +72,20 @@ fn main() {
     println!("layer: {records} records, {:.1} MB of JSON", bytes as f64 / 1e6);
     let base_rows = Org::default_org(Clock::system()).expect("default org").store.read().row_count();
     let mut times: Vec<Duration> = Vec::with_capacity(iters);
-    for _ in 0..iters {
-        let started = Instant::now();
+    let mut cpu: Vec<f64> = Vec::with_capacity(iters);
+    for i in 0..iters {
+        let before = rss_mb();
+        let (started, cpu_before) = (Instant::now(), cpu_ms());
         let org = Org::from_layers(std::slice::from_ref(&files), Clock::system(), IdGenerator::random(), None).unwrap_or_else(|e| panic!("{e}"));
         times.push(started.elapsed());
+        cpu.push(cpu_ms() - cpu_before);
+        if i == 0 {
+            println!("resident memory: {before:.0} MB before the first load, {:.0} MB with the loaded org", rss_mb());
+        }
         assert_eq!(org.store.read().row_count(), base_rows + records, "every record loaded");
     }
     times.sort();
+    cpu.sort_by(f64::total_cmp);
     println!(
         "load {records} records      n={iters}  min {:>8.1} ms  median {:>8.1} ms  max {:>8.1} ms  ({:.0} records/s at the median)",
         times[0].as_secs_f64() * 1e3,
@@ -69,4 +93,5 @@ fn main() {
         times[times.len() - 1].as_secs_f64() * 1e3,
         records as f64 / times[times.len() / 2].as_secs_f64()
     );
+    println!("CPU time of a load (user + system): min {:.0} ms, median {:.0} ms", cpu[0], cpu[cpu.len() / 2]);
 }
