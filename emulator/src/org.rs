@@ -270,10 +270,7 @@ impl Org {
                     failure = Some(e);
                     return Err(Error::internal("fixture schema"));
                 }
-                tx.set_metadata(schema).map_err(|e| {
-                    failure = Some(FixtureError::at(LAYER_FILE, "schema", e.message()));
-                    e
-                })?;
+                tx.set_metadata(schema).inspect_err(|e| failure = Some(FixtureError::at(LAYER_FILE, "schema", e.message())))?;
             }
             let metadata = tx.metadata();
             let w = WriteContext { org: self, metadata: &metadata, caller: self.settings.caller_id, now: self.clock.now(), seeding: true };

@@ -189,7 +189,7 @@ async fn errors_point_at_the_file_the_record_and_the_field() {
             files.push(("data/contacts.json", d));
         }
         let dir = fixture_dir(&format!("errors-{i}"), &files);
-        let e = load_error(&[dir.clone()]);
+        let e = load_error(std::slice::from_ref(&dir));
         assert!(e.starts_with(&format!("fixture {}/", dir.display())), "case {i}: {e}");
         for part in expected {
             assert!(e.contains(part), "case {i}: expected {part:?} in: {e}");
