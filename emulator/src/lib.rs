@@ -20,7 +20,10 @@
 //!    ([`metadata::csdl`]); any failure becomes a Dataverse error from the one catalog in
 //!    [`error`].
 //!
-//! The org itself is data: [`fixtures`] embeds the default org's tables and seed records.
+//! The org itself is data: [`fixtures`] embeds the default org's tables and seed records, and
+//! [`fixture`] reads the versioned, hand-editable layers (schema additions and records with
+//! `@ref` names) that tests lay over it, through the same metadata and record write paths
+//! requests use.
 //!
 //! # Test tooling
 //!
