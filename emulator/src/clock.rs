@@ -119,6 +119,13 @@ impl Clock {
         self.update(|c| *c = Control::default());
     }
 
+    /// A clock on the same source, standing where this one stands now, whose controls are
+    /// its own: moving either no longer moves the other. Each org made from a fixture gets
+    /// one, so tests on separate orgs can't move each other's time.
+    pub fn fork(&self) -> Clock {
+        Clock { source: self.source.clone(), control: Arc::new(Mutex::new(self.control())) }
+    }
+
     /// The current reading and settings.
     pub fn state(&self) -> ClockState {
         let c = self.control();
@@ -153,6 +160,18 @@ mod tests {
         assert_eq!(clock.now(), datetime!(2030-05-05 05:05:00 UTC));
         clock.reset();
         assert_eq!(clock.now(), datetime!(2026-01-01 00:00:00 UTC));
+    }
+
+    #[test]
+    fn forks_move_on_their_own() {
+        let clock = Clock::frozen_at(datetime!(2026-01-01 00:00:00 UTC));
+        let fork = clock.fork();
+        assert_eq!(fork.state(), clock.state());
+        fork.advance(Duration::days(1));
+        assert_eq!(clock.now(), datetime!(2026-01-01 00:00:00 UTC));
+        assert_eq!(fork.now(), datetime!(2026-01-02 00:00:00 UTC));
+        clock.set(datetime!(2027-01-01 00:00:00 UTC));
+        assert_eq!(fork.now(), datetime!(2026-01-02 00:00:00 UTC));
     }
 
     #[test]

@@ -33,13 +33,14 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::org::{Org, Orgs, SavedSnapshot};
+use crate::fixture::FixtureFiles;
+use crate::org::{IdGenerator, Org, Orgs, SavedSnapshot};
 use crate::{App, Clock, Config};
 
 /// Settings for an [`Emulator`]; see [`Emulator::builder`].
 #[derive(Debug, Default)]
 pub struct Builder {
-    fixture: Option<PathBuf>,
+    fixtures: Vec<PathBuf>,
     tls: bool,
     tls_dir: Option<PathBuf>,
     config: Option<Config>,
@@ -47,10 +48,12 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Serves the org in this fixture directory (`org.json`, `tables/`, `data/`) instead of
-    /// the embedded default org.
+    /// Adds a fixture directory: a whole org (`org.json`, `tables/`, `data/`) served instead
+    /// of the embedded default org, or a layer (`fixture.json`: schema additions and
+    /// records) over it. Called again, it adds layers, applied in order (see
+    /// [`crate::fixture`] and `fixtures/README.md`).
     pub fn fixture(mut self, dir: impl Into<PathBuf>) -> Builder {
-        self.fixture = Some(dir.into());
+        self.fixtures.push(dir.into());
         self
     }
 
@@ -91,10 +94,8 @@ impl Builder {
     /// Starts the emulator, or says why it couldn't (a bad fixture, no free port, TLS setup).
     pub async fn try_start(self) -> Result<Emulator, String> {
         let clock = self.clock.unwrap_or_else(Clock::system);
-        let org = match &self.fixture {
-            Some(dir) => Org::from_dir(dir, clock)?,
-            None => Org::default_org(clock).map_err(|e| e.message().to_string())?,
-        };
+        let layers = self.fixtures.iter().map(|dir| FixtureFiles::read_dir(dir)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        let org = Org::from_layers(&layers, clock, IdGenerator::random(), None).map_err(|e| e.to_string())?;
         let app = App::new(Orgs::single(org), self.config.unwrap_or_default());
         let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -13,17 +13,25 @@ use uuid::Uuid;
 pub struct IdGenerator {
     /// The seeded generator; `None` means random ids.
     seeded: Option<Mutex<StdRng>>,
+    /// The seed it started from.
+    seed: Option<u64>,
 }
 
 impl IdGenerator {
     /// Random ids (`Uuid::new_v4`).
     pub fn random() -> IdGenerator {
-        IdGenerator { seeded: None }
+        IdGenerator { seeded: None, seed: None }
     }
 
     /// A repeatable sequence of ids from `seed`.
     pub fn seeded(seed: u64) -> IdGenerator {
-        IdGenerator { seeded: Some(Mutex::new(StdRng::seed_from_u64(seed))) }
+        IdGenerator { seeded: Some(Mutex::new(StdRng::seed_from_u64(seed))), seed: Some(seed) }
+    }
+
+    /// The seed, for seeded generators: orgs made from a deterministic fixture derive
+    /// their own seeds from it.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
     }
 
     /// Whether ids repeat between runs.

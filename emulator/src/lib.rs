@@ -21,7 +21,10 @@
 //!    ([`metadata::csdl`]); any failure becomes a Dataverse error from the one catalog in
 //!    [`error`].
 //!
-//! The org itself is data: [`fixtures`] embeds the default org's tables and seed records.
+//! The org itself is data: [`fixtures`] embeds the default org's tables and seed records, and
+//! [`fixture`] reads the versioned, hand-editable layers (schema additions and records with
+//! `@ref` names) that tests lay over it, through the same metadata and record write paths
+//! requests use.
 //!
 //! # Test tooling
 //!
@@ -54,6 +57,7 @@ pub mod config;
 pub mod embed;
 pub mod error;
 pub mod fetchxml;
+pub mod fixture;
 pub mod ids;
 pub mod metadata;
 pub mod operation;

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use dataverse_emulator::auth::keys::SigningKey;
 use dataverse_emulator::auth::{directory, AuthMode};
 use dataverse_emulator::config::{DEFAULT_JOURNAL_SIZE, DEFAULT_REFRESH_TOKEN_LIFETIME_SECS};
-use dataverse_emulator::org::read_fixture_dir;
+use dataverse_emulator::fixture::FixtureFiles;
 use dataverse_emulator::persist::StateFile;
 use dataverse_emulator::server::tls;
 use dataverse_emulator::{App, Clock, Config, IdGenerator, Org, Orgs};
@@ -146,9 +146,11 @@ struct ServeArgs {
     /// Port to listen on; 0 picks a free port.
     #[arg(long, env = "DATAVERSE_EMULATOR_PORT", default_value_t = 5555)]
     port: u16,
-    /// A fixture directory (org.json, tables/, data/) to serve instead of the embedded default org.
-    #[arg(long, env = "DATAVERSE_EMULATOR_FIXTURES")]
-    fixtures: Option<PathBuf>,
+    /// A fixture directory: a whole org (org.json, tables/, data/) to serve instead of the
+    /// embedded default org, or a layer (fixture.json) over it. Repeat it to apply layers
+    /// in order (the environment variable takes a comma-separated list).
+    #[arg(long, env = "DATAVERSE_EMULATOR_FIXTURES", value_delimiter = ',')]
+    fixtures: Vec<PathBuf>,
     /// Log filter (error, warn, info, debug, trace, or a tracing directive).
     #[arg(long, env = "DATAVERSE_EMULATOR_LOG", default_value = "info")]
     log_level: String,
@@ -272,14 +274,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         (Clock::system(), IdGenerator::random())
     };
-    let org = match &args.fixtures {
-        None => Org::default_org_with(clock, ids)?,
-        Some(dir) => {
-            let files = read_fixture_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-            Org::from_files_with(&refs, clock, ids).map_err(|e| format!("{}: {}", dir.display(), e.message()))?
-        }
-    };
+    let layers = args.fixtures.iter().map(|dir| FixtureFiles::read_dir(dir)).collect::<Result<Vec<_>, _>>()?;
+    let progress = |done: usize, total: usize| eprintln!("loading fixture: {done}/{total} records");
+    let org = Org::from_layers(&layers, clock, ids, Some(&progress))?;
     let org_name = org.settings.name.clone();
     let addr: SocketAddr = format!("{}:{}", args.host, args.port).parse().map_err(|e| format!("invalid --host/--port: {e}"))?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -19,10 +19,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::fixture::{self, check_version, records, DataEntry, DataFile, FixtureError, FixtureFiles, Kind, Layer, Progress, LAYER_FILE, ORG_FILE};
 use crate::metadata::{load_tables, Metadata};
-use crate::operation::write::{self, WriteContext};
+use crate::operation::write::WriteContext;
 use crate::store::{Snapshot, Store};
-use crate::wire::input;
 
 pub use crate::clock::Clock;
 use time::OffsetDateTime;
@@ -123,9 +123,9 @@ pub struct Org {
     pub jobs: crate::operation::message::jobs::Jobs,
     /// The fixture the org was made from: the base its schema changes are exported against.
     pub fixture: Arc<Fixture>,
-    /// What [`Org::reset`] goes back to: the fixture's state, or the snapshot the org was
-    /// created from.
-    pub origin: Snapshot,
+    /// What [`Org::reset`] goes back to: the fixture's state, the snapshot the org was
+    /// created from, or the state after a fixture was loaded into it ([`Org::origin`]).
+    origin: Mutex<Snapshot>,
     /// Named snapshots, by name.
     pub snapshots: Mutex<BTreeMap<String, SavedSnapshot>>,
     /// Where new record ids (and other generated GUIDs) come from: random, or seeded in
@@ -141,8 +141,10 @@ pub struct Fixture {
     pub settings: OrgSettings,
     /// The seeded rows and schema.
     pub snapshot: Snapshot,
-    /// The clock orgs made from it read.
+    /// Where the clocks of orgs made from it start (each org gets its own copy).
     pub clock: Clock,
+    /// The deterministic-mode seed, which the ids of orgs made from it derive from.
+    pub seed: Option<u64>,
 }
 
 /// A named snapshot of an org.
@@ -152,21 +154,6 @@ pub struct SavedSnapshot {
     pub taken_at: OffsetDateTime,
     /// The data and schema.
     pub snapshot: Snapshot,
-}
-
-/// A seed data file: `{"table": "account", "records": [ …Web API create bodies… ]}`.
-#[derive(Deserialize)]
-struct DataFile {
-    table: String,
-    records: Vec<serde_json::Map<String, serde_json::Value>>,
-}
-
-/// Org-level fixture problems, naming the file and record.
-fn fixture_error(file: &str, index: Option<usize>, e: impl std::fmt::Display) -> Error {
-    match index {
-        Some(i) => Error::internal(format!("fixture {file}, record {i}: {e}")),
-        None => Error::internal(format!("fixture {file}: {e}")),
-    }
 }
 
 impl Org {
@@ -180,80 +167,201 @@ impl Org {
     /// [`Org::from_files`] with a given id generator (seeded in deterministic mode), which
     /// seed records without an id already draw from.
     pub fn from_files_with(files: &[(&str, &str)], clock: Clock, ids: IdGenerator) -> Result<Org> {
-        let find = |name: &str| files.iter().find(|(p, _)| *p == name).map(|(_, t)| *t);
-        let settings: OrgSettings = serde_json::from_str(find("org.json").ok_or_else(|| fixture_error("org.json", None, "missing"))?)
-            .map_err(|e| fixture_error("org.json", None, e))?;
-        let tables = load_tables(files.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (*p, *t)))
-            .map_err(|e| fixture_error(&e.file, None, e.message))?;
+        Org::from_layers(&[FixtureFiles::embedded(files)], clock, ids, None).map_err(|e| Error::internal(e.to_string()))
+    }
+
+    /// Builds an org from a fixture directory: a whole org (`org.json`, `tables/`, `data/`)
+    /// or a layer (`fixture.json`) over the embedded default org.
+    pub fn from_dir(dir: &std::path::Path, clock: Clock) -> std::result::Result<Org, String> {
+        let files = FixtureFiles::read_dir(dir).map_err(|e| e.to_string())?;
+        Org::from_layers(&[files], clock, IdGenerator::random(), None).map_err(|e| e.to_string())
+    }
+
+    /// Builds an org from fixture layers, applied in order (`serve --fixtures A --fixtures B`).
+    /// The first may be a whole org; if it is a layer (or there are none), the layers go
+    /// over the embedded default org. `progress` hears how far large loads are.
+    pub fn from_layers(layers: &[FixtureFiles], clock: Clock, ids: IdGenerator, progress: Option<Progress<'_>>) -> std::result::Result<Org, FixtureError> {
+        let base_is_given = match layers.first() {
+            Some(first) => first.kind()? == Kind::Org,
+            None => false,
+        };
+        let (mut org, layers) = if base_is_given {
+            (Org::base(&layers[0], clock, ids, progress)?, &layers[1..])
+        } else {
+            (Org::base(&FixtureFiles::embedded(fixtures::DEFAULT_ORG), clock, ids, None)?, layers)
+        };
+        for layer in layers {
+            if layer.kind()? == Kind::Org {
+                let what = "a whole org: only the first fixture may be one; the ones after it must be layers (fixture.json)";
+                return Err(FixtureError::file(ORG_FILE, what).within(&layer.source));
+            }
+            if let Some(name) = org.load_layer(layer, progress)? {
+                check_name(&name).map_err(|e| FixtureError::at(LAYER_FILE, "name", e).within(&layer.source))?;
+                org.settings.name = name;
+            }
+        }
+        org.seal();
+        Ok(org)
+    }
+
+    /// A whole org from its files, its seed data loaded, not yet sealed.
+    fn base(files: &FixtureFiles, clock: Clock, ids: IdGenerator, progress: Option<Progress<'_>>) -> std::result::Result<Org, FixtureError> {
+        let within = |e: FixtureError| e.within(&files.source);
+        let org_json: serde_json::Value = serde_json::from_str(files.get(ORG_FILE).ok_or_else(|| within(FixtureError::file(ORG_FILE, "missing")))?)
+            .map_err(|e| within(FixtureError::file(ORG_FILE, e)))?;
+        check_version(ORG_FILE, &org_json).map_err(within)?;
+        let settings: OrgSettings = serde_json::from_value(org_json).map_err(|e| within(FixtureError::file(ORG_FILE, e)))?;
+        let pairs = files.pairs();
+        let tables = load_tables(pairs.iter().filter(|(p, _)| p.starts_with("tables/")).copied()).map_err(|e| within(FixtureError::file(e.file, e.message)))?;
         let mut metadata = Metadata::new(tables);
         // Custom APIs (optional): `custom-apis.json`, format in `operation::message::custom_api`.
-        if let Some(text) = find("custom-apis.json") {
+        if let Some(text) = files.get("custom-apis.json") {
             let known = |t: &str| metadata.entity(t).is_some();
-            let apis = crate::operation::message::custom_api::load(text, &known).map_err(|e| fixture_error("custom-apis.json", None, e))?;
+            let apis = crate::operation::message::custom_api::load(text, &known).map_err(|e| within(FixtureError::file("custom-apis.json", e)))?;
             metadata.set_custom_apis(apis);
         }
-        let placeholder = Arc::new(Fixture { settings: settings.clone(), snapshot: Snapshot::empty(), clock: clock.clone() });
-        let mut org = Org {
+        let placeholder = Arc::new(Fixture { settings: settings.clone(), snapshot: Snapshot::empty(), clock: clock.clone(), seed: None });
+        let org = Org {
             store: Store::new(Arc::new(metadata)),
             settings,
             clock,
             jobs: Default::default(),
             fixture: placeholder,
-            origin: Snapshot::empty(),
+            origin: Mutex::new(Snapshot::empty()),
             snapshots: Mutex::default(),
             ids,
         };
-        let metadata = org.metadata();
+        let mut blocks = Vec::new();
         for file in &org.settings.data {
             let path = format!("data/{file}");
-            let text = find(&path).ok_or_else(|| fixture_error(&path, None, "listed in org.json but missing"))?;
-            let data: DataFile = serde_json::from_str(text).map_err(|e| fixture_error(&path, None, e))?;
-            let entity = metadata.entity(&data.table).ok_or_else(|| fixture_error(&path, None, format!("unknown table '{}'", data.table)))?.clone();
-            let w = WriteContext { org: &org, metadata: &metadata, caller: org.settings.caller_id, now: org.clock.now(), seeding: true };
-            org.store.write(|tx| {
-                for (i, record) in data.records.into_iter().enumerate() {
-                    let input = input::decode_object(&metadata, &entity, record).map_err(|e| fixture_error(&path, Some(i), e.message()))?;
-                    write::create(tx, &w, &entity, None, input).map_err(|e| fixture_error(&path, Some(i), e.message()))?;
-                }
-                Ok(())
-            })?;
+            blocks.push((path.clone(), data_file(files, &path).map_err(within)?));
         }
-        let snapshot = org.store.snapshot();
-        org.fixture = Arc::new(Fixture { settings: org.settings.clone(), snapshot: snapshot.clone(), clock: org.clock.clone() });
-        org.origin = snapshot;
+        org.load_records(blocks, progress).map_err(within)?;
         Ok(org)
     }
 
-    /// Builds an org from a fixture directory (`org.json`, `tables/`, `data/`).
-    pub fn from_dir(dir: &std::path::Path, clock: Clock) -> std::result::Result<Org, String> {
-        let files = read_fixture_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-        Org::from_files(&refs, clock).map_err(|e| format!("{}: {}", dir.display(), e.message()))
+    /// Loads a layer (`fixture.json` and the data files it names) into the org: its schema
+    /// additions, then its records, in one transaction, so a failure leaves the org as it
+    /// was. Returns the name the layer gives the fixture, if any.
+    pub fn load_layer(&self, files: &FixtureFiles, progress: Option<Progress<'_>>) -> std::result::Result<Option<String>, FixtureError> {
+        let within = |e: FixtureError| e.within(&files.source);
+        let text = files.get(LAYER_FILE).ok_or_else(|| within(FixtureError::file(LAYER_FILE, "missing")))?;
+        let layer = Layer::parse(LAYER_FILE, text).map_err(within)?;
+        let mut blocks = Vec::new();
+        for (i, entry) in layer.data.into_iter().enumerate() {
+            match entry {
+                DataEntry::Inline(block) => blocks.push((format!("{LAYER_FILE}, data[{i}]"), block)),
+                DataEntry::File(path) => {
+                    let block = data_file(files, &path).map_err(|e| match files.source.is_empty() && files.files.len() == 1 {
+                        true => FixtureError::at(LAYER_FILE, format!("data[{i}]"), format!("'{path}': an uploaded fixture has no files beside it; write the records inline as {{\"table\": …, \"records\": […]}}")),
+                        false => e,
+                    });
+                    blocks.push((path, block.map_err(within)?));
+                }
+            }
+        }
+        let mut failure = None;
+        let total = blocks.iter().map(|(_, b)| b.records.len()).sum();
+        let mut loader = records::Loader::new(total, progress);
+        let outcome = self.store.write(|tx| {
+            if !layer.schema.is_empty() {
+                let mut schema = (*tx.metadata()).clone();
+                if let Err(e) = fixture::schema::apply(&mut schema, LAYER_FILE, &layer.schema) {
+                    failure = Some(e);
+                    return Err(Error::internal("fixture schema"));
+                }
+                tx.set_metadata(schema).inspect_err(|e| failure = Some(FixtureError::at(LAYER_FILE, "schema", e.message())))?;
+            }
+            let metadata = tx.metadata();
+            let w = WriteContext { org: self, metadata: &metadata, caller: self.settings.caller_id, now: self.clock.now(), seeding: true };
+            for (file, block) in blocks {
+                if let Err(e) = loader.load(tx, &w, &file, block) {
+                    failure = Some(e);
+                    return Err(Error::internal("fixture record"));
+                }
+            }
+            Ok(())
+        });
+        match (outcome, failure) {
+            (Ok(()), _) => Ok(layer.name),
+            (Err(_), Some(e)) => Err(within(e)),
+            (Err(e), None) => Err(within(FixtureError::file(LAYER_FILE, e.message()))),
+        }
+    }
+
+    /// Loads blocks of seed records in one transaction.
+    fn load_records(&self, blocks: Vec<(String, DataFile)>, progress: Option<Progress<'_>>) -> std::result::Result<(), FixtureError> {
+        let total = blocks.iter().map(|(_, b)| b.records.len()).sum();
+        let mut loader = records::Loader::new(total, progress);
+        let metadata = self.metadata();
+        let w = WriteContext { org: self, metadata: &metadata, caller: self.settings.caller_id, now: self.clock.now(), seeding: true };
+        let mut failure = None;
+        let outcome = self.store.write(|tx| {
+            for (file, block) in blocks {
+                if let Err(e) = loader.load(tx, &w, &file, block) {
+                    failure = Some(e);
+                    return Err(Error::internal("fixture record"));
+                }
+            }
+            Ok(())
+        });
+        match (outcome, failure) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(e)) => Err(e),
+            (Err(e), None) => Err(FixtureError::file("data", e.message())),
+        }
+    }
+
+    /// Makes the org's current state its fixture: what orgs made from it start with and
+    /// what reset goes back to. The fixture keeps its own clock, so moving this org's
+    /// clock doesn't move the orgs made from it.
+    fn seal(&mut self) {
+        let snapshot = self.store.snapshot();
+        self.fixture = Arc::new(Fixture { settings: self.settings.clone(), snapshot: snapshot.clone(), clock: self.clock.fork(), seed: self.ids.seed() });
+        *self.origin.get_mut().unwrap_or_else(|e| e.into_inner()) = snapshot;
     }
 
     /// A new org called `name` made from `fixture`, starting at `origin` (the fixture's own
-    /// state when `None`). Rows and schema are shared with the origin until written.
+    /// state when `None`). Rows and schema are shared with the origin until written. Its
+    /// clock starts where the fixture's stands but moves on its own; in deterministic mode
+    /// its ids come from the fixture's seed and the org's name, so they repeat across runs
+    /// whatever order the orgs are made in.
     pub fn from_fixture(name: &str, fixture: &Arc<Fixture>, origin: Option<Snapshot>) -> Org {
         let origin = origin.unwrap_or_else(|| fixture.snapshot.clone());
         let mut settings = fixture.settings.clone();
         settings.name = name.to_string();
+        let ids = match fixture.seed {
+            Some(seed) => IdGenerator::seeded(seed ^ name_hash(name)),
+            None => IdGenerator::random(),
+        };
         Org {
             store: Store::from_snapshot(&origin),
             settings,
-            clock: fixture.clock.clone(),
+            clock: fixture.clock.fork(),
             jobs: Default::default(),
             fixture: fixture.clone(),
-            origin,
+            origin: Mutex::new(origin),
             snapshots: Mutex::default(),
-            // Orgs made over the admin API draw random ids, even in deterministic mode.
-            ids: IdGenerator::random(),
+            ids,
         }
+    }
+
+    /// Makes the org's current state its starting point (after a fixture was loaded into
+    /// it): reset comes back here.
+    pub fn mark_origin(&self) {
+        let now = self.store.snapshot();
+        *self.origin.lock().unwrap_or_else(|e| e.into_inner()) = now;
+    }
+
+    /// What reset goes back to.
+    pub fn origin(&self) -> Snapshot {
+        self.origin.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Puts the org back to where it started (its fixture, or the snapshot it was made
     /// from). Named snapshots are kept.
     pub fn reset(&self) {
-        self.store.restore(&self.origin);
+        self.store.restore(&self.origin());
     }
 
     /// The org's named snapshots (a short lock; the snapshots themselves are shared).
@@ -276,6 +384,18 @@ impl Org {
     pub fn default_org_with(clock: Clock, ids: IdGenerator) -> Result<Org> {
         Org::from_files_with(fixtures::DEFAULT_ORG, clock, ids)
     }
+}
+
+/// A data file of a fixture (`{"table", "records"}`).
+fn data_file(files: &FixtureFiles, path: &str) -> std::result::Result<DataFile, FixtureError> {
+    let text = files.get(path).ok_or_else(|| FixtureError::file(path, "listed in the fixture's data but missing"))?;
+    serde_json::from_str(text).map_err(|e| FixtureError::file(path, e))
+}
+
+/// A stable hash of an org name (FNV-1a), mixed into the deterministic seed so each org
+/// made from a fixture has its own repeatable ids.
+fn name_hash(name: &str) -> u64 {
+    name.to_ascii_lowercase().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Reads a fixture directory into `(relative path, text)` pairs (every `*.json` below it).
@@ -444,6 +564,20 @@ impl Orgs {
         // entry holds a shard lock.
         let org = Arc::new(Org::from_fixture(&name, &fixture, origin));
         self.insert(org)
+    }
+
+    /// Creates the org `name` from `from` (as [`Orgs::create`]) and loads the fixture layer
+    /// `layer` into it before anyone can reach it; reset brings it back to that state.
+    pub fn create_with_layer(&self, name: &str, from: Option<&str>, layer: &FixtureFiles) -> Result<Arc<Org>, OrgError> {
+        let name = check_name(name)?;
+        if self.get(&name).is_some() {
+            return Err(OrgError::Conflict(format!("An org named '{name}' already exists.")));
+        }
+        let (fixture, origin) = self.source(from.unwrap_or(&self.default))?;
+        let org = Org::from_fixture(&name, &fixture, origin);
+        org.load_layer(layer, None).map_err(|e| OrgError::Invalid(e.to_string()))?;
+        org.mark_origin();
+        self.insert(Arc::new(org))
     }
 
     /// Adds a ready-made org under its settings' name; fails if the name is taken.

@@ -138,8 +138,9 @@ pub fn to_json(orgs: &Orgs) -> Json {
             if let Json::Object(current) = encode(&org.fixture, &org.store.snapshot()) {
                 entry.extend(current);
             }
-            if !org.origin.same_as(&org.fixture.snapshot) {
-                entry.insert("origin".into(), encode(&org.fixture, &org.origin));
+            let origin = org.origin();
+            if !origin.same_as(&org.fixture.snapshot) {
+                entry.insert("origin".into(), encode(&org.fixture, &origin));
             }
             let snapshots: Vec<Json> = org.saved_snapshots().iter().map(|(n, s)| saved_to_json(&org, n, s)).collect();
             entry.insert("snapshots".into(), Json::Array(snapshots));

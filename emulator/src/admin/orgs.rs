@@ -3,10 +3,11 @@
 //! | method and path | does |
 //! |---|---|
 //! | `GET /_emulator/orgs` | lists the orgs |
-//! | `POST /_emulator/orgs` `{"name","from"?}` | creates an org from a fixture (default: the default org's) or a snapshot |
+//! | `POST /_emulator/orgs` `{"name","from"?,"fixture"?}` | creates an org from a fixture (default: the default org's) or a snapshot, and loads an uploaded fixture layer (a `fixture.json` document) into it |
 //! | `GET /_emulator/orgs/<name>` | one org |
 //! | `DELETE /_emulator/orgs/<name>` | removes it (not the default org) |
 //! | `POST /_emulator/orgs/<name>/reset` | puts it back to its fixture or starting snapshot |
+//! | `POST /_emulator/orgs/<name>/fixture` `{…fixture.json…}` | loads a fixture layer into the org, all or nothing; reset comes back to the state after it |
 //! | `…/orgs/<name>/snapshots…` | see [`super::snapshots`] |
 
 use bytes::Bytes;
@@ -15,6 +16,7 @@ use serde_json::{json, Value as Json};
 
 use super::{body, origin, reply, snapshots, AdminError, AdminResult};
 use crate::app::App;
+use crate::fixture::FixtureFiles;
 use crate::org::{Org, Orgs, PATH_PREFIX};
 
 /// Routes `/_emulator/orgs/…`.
@@ -46,6 +48,16 @@ pub fn handle(app: &App, req: &Request<Bytes>, rest: &[&str]) -> AdminResult {
             org.reset();
             Ok(reply(StatusCode::OK, &describe(orgs, &org, req)))
         }
+        [name, "fixture"] => {
+            if method != Method::POST {
+                return Err(AdminError::method_not_allowed(req, &[Method::POST]));
+            }
+            let org = find(orgs, name)?;
+            let layer = FixtureFiles::document(&body(req)?);
+            org.load_layer(&layer, None).map_err(|e| AdminError::bad_request(e.to_string()))?;
+            org.mark_origin();
+            Ok(reply(StatusCode::OK, &describe(orgs, &org, req)))
+        }
         [name, "snapshots", more @ ..] => snapshots::handle(orgs, &find(orgs, name)?, req, more),
         _ => Err(AdminError::not_found(format!("No admin endpoint at '{}'.", req.uri().path()))),
     }
@@ -56,7 +68,7 @@ pub fn find(orgs: &Orgs, name: &str) -> Result<std::sync::Arc<Org>, AdminError> 
     orgs.get(name).ok_or_else(|| AdminError::not_found(format!("No org named '{name}'.")))
 }
 
-/// `POST /_emulator/orgs {"name": "t1", "from": "default" | "<snapshot>" | "<org>/<snapshot>"}`.
+/// `POST /_emulator/orgs {"name": "t1", "from": "default" | "<snapshot>" | "<org>/<snapshot>", "fixture": {…}}`.
 fn create(orgs: &Orgs, req: &Request<Bytes>) -> AdminResult {
     let body = body(req)?;
     let name = body.get("name").and_then(Json::as_str).ok_or_else(|| AdminError::bad_request("The body must name the org: {\"name\": \"…\"}."))?;
@@ -65,7 +77,11 @@ fn create(orgs: &Orgs, req: &Request<Bytes>) -> AdminResult {
         Some(Json::String(s)) => Some(s.as_str()),
         Some(_) => return Err(AdminError::bad_request("'from' must be a fixture or snapshot name.")),
     };
-    let org = orgs.create(name, from)?;
+    let org = match body.get("fixture") {
+        None | Some(Json::Null) => orgs.create(name, from)?,
+        Some(doc @ Json::Object(_)) => orgs.create_with_layer(name, from, &FixtureFiles::document(doc))?,
+        Some(_) => return Err(AdminError::bad_request("'fixture' must be a fixture layer document: {\"formatVersion\": 1, \"schema\": …, \"data\": […]}.")),
+    };
     let description = describe(orgs, &org, req);
     Ok(reply(StatusCode::CREATED, &description).header("location", format!("{}/_emulator/orgs/{}", origin(req), org.settings.name)))
 }

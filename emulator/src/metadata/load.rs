@@ -239,6 +239,7 @@ fn table(t: TableJson) -> EntityDef {
         description: t.description,
         attributes,
         attribute_index: Default::default(),
+        two_option_columns: Default::default(),
         keys: t
             .keys
             .into_iter()

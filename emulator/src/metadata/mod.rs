@@ -61,6 +61,10 @@ pub struct EntityDef {
     pub attributes: Vec<AttributeDef>,
     /// Column index by logical name.
     attribute_index: HashMap<String, usize>,
+    /// Where the two-option columns a create may set are: the ones whose metadata default
+    /// every new row gets. Kept with the index so a create doesn't scan every column
+    /// (hundreds on standard tables) for them.
+    two_option_columns: Vec<usize>,
     /// Alternate keys: name and the columns that make them up.
     pub keys: Vec<KeyDef>,
     /// 1:N relationships where this table is the referenced (parent) side.
@@ -146,6 +150,13 @@ impl EntityDef {
     pub fn reindex(&mut self) {
         self.attribute_index =
             self.attributes.iter().enumerate().map(|(i, a)| (a.logical_name.clone(), i)).collect();
+        self.two_option_columns =
+            self.attributes.iter().enumerate().filter(|(_, a)| a.kind == AttributeType::Boolean && a.valid_for_create).map(|(i, _)| i).collect();
+    }
+
+    /// The two-option columns a create may set (see [`EntityDef::reindex`]).
+    pub fn two_option_columns(&self) -> impl Iterator<Item = &AttributeDef> {
+        self.two_option_columns.iter().map(|&i| &self.attributes[i])
     }
 
     /// A column by logical name.

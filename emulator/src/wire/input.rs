@@ -93,64 +93,76 @@ pub fn decode_entity(metadata: &Metadata, entity: &EntityDef, body: &[u8]) -> Re
 
 /// Decodes an already parsed JSON object (used for nested deep inserts and fixtures).
 pub fn decode_object(metadata: &Metadata, entity: &EntityDef, map: Map<String, Json>) -> Result<EntityInput> {
-    let set = &entity.entity_set_name;
+    decode_object_blaming(metadata, entity, map).map_err(|(_, e)| e)
+}
+
+/// [`decode_object`], also naming the top-level property a failure came from, so fixture
+/// errors can point at the field.
+pub fn decode_object_blaming(metadata: &Metadata, entity: &EntityDef, map: Map<String, Json>) -> std::result::Result<EntityInput, (String, Error)> {
     let mut fields = Vec::with_capacity(map.len());
     for (key, json) in map {
-        if let Some(nav) = key.strip_suffix("@odata.bind") {
-            fields.push(decode_bind(metadata, entity, nav, json)?);
-            continue;
-        }
-        if key.starts_with('@') || key.contains('@') {
-            // Instance annotations (`@odata.type`, `x@OData.Community…`) carry no data.
-            continue;
-        }
-        if let Some(attr) = entity.attribute(&key).filter(|a| a.is_writable_property() && !a.kind.is_lookup()) {
-            let value = decode_value(attr, &json).map_err(|inner| Error::payload(set, inner))?;
-            fields.push(Field::Value { attribute: attr.logical_name.clone(), value });
-            continue;
-        }
-        if entity.property(&key).is_some_and(|a| a.kind.is_lookup()) {
-            return Err(Error::payload(
-                set,
-                "Microsoft.Crm.CrmException: CRM do not support direct update of Entity Reference properties, Use Navigation properties instead.",
-            ));
-        }
-        match entity.navigation(metadata, &key) {
-            Some(Navigation::Single(nav)) => match json {
-                Json::Null => fields.push(Field::Bind { nav, target: None }),
-                Json::Object(inner) => {
-                    let target_name = nav.target.clone().ok_or_else(|| {
-                        Error::payload(set, format!("Microsoft.OData.ODataException: A deep insert through '{key}' needs a navigation property with a single target table."))
-                    })?;
-                    let target = metadata.entity(&target_name).ok_or_else(|| Error::internal(format!("no table {target_name}")))?;
-                    let input = decode_object(metadata, target, inner)?;
-                    fields.push(Field::DeepSingle { nav, entity: target_name, input });
-                }
-                _ => return Err(Error::payload(set, format!("Microsoft.OData.ODataException: A resource was expected for the navigation property '{key}'."))),
-            },
-            Some(nav @ (Navigation::OneToMany(_) | Navigation::ManyToMany { .. })) => {
-                let child = match nav {
-                    Navigation::OneToMany(r) => r.referencing_entity.clone(),
-                    Navigation::ManyToMany { other, .. } => other.to_string(),
-                    Navigation::Single(_) => unreachable!("matched above"),
-                };
-                let Json::Array(items) = json else {
-                    return Err(Error::payload(set, format!("Microsoft.OData.ODataException: A resource set was expected for the navigation property '{key}'.")));
-                };
-                let child_def = metadata.entity(&child).ok_or_else(|| Error::internal(format!("no table {child}")))?;
-                let items = items
-                    .into_iter()
-                    .map(|item| match item {
-                        Json::Object(m) => decode_object(metadata, child_def, m),
-                        _ => Err(Error::payload(set, "Microsoft.OData.ODataException: A resource was expected in the resource set.")),
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                fields.push(Field::DeepCollection { nav: key, entity: child, items });
-            }
-            None => return Err(Error::invalid_property(set, &entity.logical_name, &key)),
-        }
+        decode_field(metadata, entity, &key, json, &mut fields).map_err(|e| (key, e))?;
     }
     Ok(EntityInput { fields })
+}
+
+/// Decodes one property of a create or update body into `fields`.
+fn decode_field(metadata: &Metadata, entity: &EntityDef, key: &str, json: Json, fields: &mut Vec<Field>) -> Result<()> {
+    let set = &entity.entity_set_name;
+    if let Some(nav) = key.strip_suffix("@odata.bind") {
+        fields.push(decode_bind(metadata, entity, nav, json)?);
+        return Ok(());
+    }
+    if key.starts_with('@') || key.contains('@') {
+        // Instance annotations (`@odata.type`, `x@OData.Community…`) carry no data.
+        return Ok(());
+    }
+    if let Some(attr) = entity.attribute(key).filter(|a| a.is_writable_property() && !a.kind.is_lookup()) {
+        let value = decode_value(attr, &json).map_err(|inner| Error::payload(set, inner))?;
+        fields.push(Field::Value { attribute: attr.logical_name.clone(), value });
+        return Ok(());
+    }
+    if entity.property(key).is_some_and(|a| a.kind.is_lookup()) {
+        return Err(Error::payload(
+            set,
+            "Microsoft.Crm.CrmException: CRM do not support direct update of Entity Reference properties, Use Navigation properties instead.",
+        ));
+    }
+    match entity.navigation(metadata, key) {
+        Some(Navigation::Single(nav)) => match json {
+            Json::Null => fields.push(Field::Bind { nav, target: None }),
+            Json::Object(inner) => {
+                let target_name = nav.target.clone().ok_or_else(|| {
+                    Error::payload(set, format!("Microsoft.OData.ODataException: A deep insert through '{key}' needs a navigation property with a single target table."))
+                })?;
+                let target = metadata.entity(&target_name).ok_or_else(|| Error::internal(format!("no table {target_name}")))?;
+                let input = decode_object(metadata, target, inner)?;
+                fields.push(Field::DeepSingle { nav, entity: target_name, input });
+            }
+            _ => return Err(Error::payload(set, format!("Microsoft.OData.ODataException: A resource was expected for the navigation property '{key}'."))),
+        },
+        Some(nav @ (Navigation::OneToMany(_) | Navigation::ManyToMany { .. })) => {
+            let child = match nav {
+                Navigation::OneToMany(r) => r.referencing_entity.clone(),
+                Navigation::ManyToMany { other, .. } => other.to_string(),
+                Navigation::Single(_) => unreachable!("matched above"),
+            };
+            let Json::Array(items) = json else {
+                return Err(Error::payload(set, format!("Microsoft.OData.ODataException: A resource set was expected for the navigation property '{key}'.")));
+            };
+            let child_def = metadata.entity(&child).ok_or_else(|| Error::internal(format!("no table {child}")))?;
+            let items = items
+                .into_iter()
+                .map(|item| match item {
+                    Json::Object(m) => decode_object(metadata, child_def, m),
+                    _ => Err(Error::payload(set, "Microsoft.OData.ODataException: A resource was expected in the resource set.")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            fields.push(Field::DeepCollection { nav: key.to_string(), entity: child, items });
+        }
+        None => return Err(Error::invalid_property(set, &entity.logical_name, key)),
+    }
+    Ok(())
 }
 
 fn decode_bind(metadata: &Metadata, entity: &EntityDef, nav: &str, json: Json) -> Result<Field> {

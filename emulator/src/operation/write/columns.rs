@@ -24,11 +24,9 @@ fn reference(logical_name: &str, id: uuid::Uuid) -> Value {
 
 /// Column defaults from metadata: two-option defaults and the initial state.
 pub(super) fn defaults(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
-    for attr in &entity.attributes {
-        if attr.kind == AttributeType::Boolean && attr.valid_for_create {
-            if let Some(serde_json::Value::Bool(b)) = attr.default_value {
-                attrs.insert(attr.logical_name.clone(), Value::Boolean(b));
-            }
+    for attr in entity.two_option_columns() {
+        if let Some(serde_json::Value::Bool(b)) = attr.default_value {
+            attrs.insert(attr.logical_name.clone(), Value::Boolean(b));
         }
     }
     if let Some(state) = entity.attribute("statecode").filter(|a| a.kind == AttributeType::State) {

@@ -272,17 +272,21 @@ fn add_currency(m: &mut Metadata, table: &str) -> Result<()> {
 /// `POST EntityDefinitions(…)/Attributes`; returns the new column's URL.
 pub(super) fn create(ctx: &Ctx<'_, '_>, e: &EntityDef) -> Result<String> {
     let map = body::object(ctx.body, "AttributeMetadata")?;
-    let logical = commit(ctx, |m| {
-        let current = m.entity(&e.logical_name).cloned().ok_or_else(|| Error::internal("table gone"))?;
-        let spec = spec(m, &current, &map)?;
-        let logical = spec["LogicalName"].as_str().unwrap_or_default().to_string();
-        add(m, &e.logical_name, spec)?;
-        Ok(logical)
-    })?;
+    let logical = commit(ctx, |m| add_from_body(m, &e.logical_name, &map))?;
     let created = ctx.access.metadata();
     let table = created.entity(&e.logical_name).ok_or_else(|| Error::internal("table gone"))?;
     let column = table.attribute(&logical).ok_or_else(|| Error::internal("column gone"))?;
     Ok(format!("{}{}({})", ctx.root, ctx.raw_path.trim_end_matches('/'), attribute_id(table, column)))
+}
+
+/// Adds the column an `AttributeMetadata` body describes to the table `table`; returns
+/// its logical name.
+pub(super) fn add_from_body(m: &mut Metadata, table: &str, map: &Map<String, Json>) -> Result<String> {
+    let current = m.entity(table).cloned().ok_or_else(|| super::missing_table(table))?;
+    let spec = spec(m, &current, map)?;
+    let logical = spec["LogicalName"].as_str().unwrap_or_default().to_string();
+    add(m, table, spec)?;
+    Ok(logical)
 }
 
 /// `PUT …/Attributes(…)`: the full definition; labels, required level and the type's

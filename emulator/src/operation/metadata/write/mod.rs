@@ -146,6 +146,38 @@ fn commit<T>(ctx: &Ctx<'_, '_>, change: impl FnOnce(&mut Metadata) -> Result<T>)
 
 /// The table by logical name in the schema being changed (it may have gone since routing).
 fn entity_mut<'m>(m: &'m mut Metadata, logical_name: &str) -> Result<&'m mut EntityDef> {
-    m.entity_mut(logical_name)
-        .ok_or_else(|| Error::new(Code::ObjectDoesNotExist, format!("Could not find an entity with name {logical_name} and id 00000000-0000-0000-0000-000000000000.")))
+    m.entity_mut(logical_name).ok_or_else(|| missing_table(logical_name))
+}
+
+/// Dataverse's answer for a table that doesn't exist.
+fn missing_table(logical_name: &str) -> Error {
+    Error::new(Code::ObjectDoesNotExist, format!("Could not find an entity with name {logical_name} and id 00000000-0000-0000-0000-000000000000."))
+}
+
+/// A schema addition, in the body shape of the Web API request that makes it: what fixture
+/// layers declare, applied by the same code as those requests so a fixture table is exactly
+/// what `POST EntityDefinitions` would have made.
+#[derive(Debug, Clone, Copy)]
+pub enum Addition<'a> {
+    /// `POST GlobalOptionSetDefinitions` (`OptionSetMetadata`).
+    OptionSet,
+    /// `POST EntityDefinitions` (`EntityMetadata` with its `Attributes`).
+    Table,
+    /// `POST EntityDefinitions(LogicalName='…')/Attributes` on this table.
+    Column(&'a str),
+    /// `POST RelationshipDefinitions` (1:N with its `Lookup`, or N:N).
+    Relationship,
+    /// `POST EntityDefinitions(LogicalName='…')/Keys` on this table.
+    Key(&'a str),
+}
+
+/// Applies one addition to `m` (a copy of the schema the caller hands to the store).
+pub fn add(m: &mut Metadata, what: Addition<'_>, map: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    match what {
+        Addition::OptionSet => option_set::add(m, map).map(drop),
+        Addition::Table => table::add_table(m, map).map(drop),
+        Addition::Column(t) => column::add_from_body(m, &t.to_lowercase(), map).map(drop),
+        Addition::Relationship => relationship::add(m, map).map(drop),
+        Addition::Key(t) => key::add(m, &t.to_lowercase(), map).map(drop),
+    }
 }

@@ -22,33 +22,36 @@ fn invalid(message: impl Into<String>) -> Error {
 /// `POST GlobalOptionSetDefinitions`; returns the new choice's URL.
 pub(super) fn create(ctx: &Ctx<'_, '_>) -> Result<String> {
     let map = body::object(ctx.body, "OptionSetMetadataBase")?;
-    if let Some(t) = body::odata_type(&map).filter(|t| t != "OptionSetMetadata") {
+    let name = commit(ctx, |m| add(m, &map))?;
+    Ok(format!("{}GlobalOptionSetDefinitions({})", ctx.root, option_set_id(&name)))
+}
+
+/// Adds the global choice an `OptionSetMetadata` body describes; returns its name.
+pub(super) fn add(m: &mut Metadata, map: &Map<String, Json>) -> Result<String> {
+    if let Some(t) = body::odata_type(map).filter(|t| t != "OptionSetMetadata") {
         return Err(invalid(format!("The option set type '{t}' can't be created as a global option set; use OptionSetMetadata.")));
     }
     if map.get("IsGlobal").and_then(Json::as_bool) == Some(false) {
         return Err(invalid("A global option set must have IsGlobal set to true."));
     }
-    if let Some(t) = body::value(&map, "OptionSetType").and_then(Json::as_str).filter(|t| *t != "Picklist") {
+    if let Some(t) = body::value(map, "OptionSetType").and_then(Json::as_str).filter(|t| *t != "Picklist") {
         return Err(invalid(format!("The OptionSetType '{t}' is not valid for a global option set.")));
     }
-    let name = body::required(&map, "Name", "OptionSetMetadata")?.to_string();
+    let name = body::required(map, "Name", "OptionSetMetadata")?.to_string();
     names::check_schema_name(&name, "OptionSet")?;
-    let options = column::options(&map)?.into_iter().map(option_def).collect();
+    let options = column::options(map)?.into_iter().map(option_def).collect();
     let set = OptionSetDef {
         name: name.clone(),
-        display_name: label(&map, "DisplayName").flatten(),
-        description: label(&map, "Description").flatten(),
+        display_name: label(map, "DisplayName").flatten(),
+        description: label(map, "Description").flatten(),
         options,
         is_custom: true,
     };
-    commit(ctx, |m| {
-        if m.option_set(&name).is_some() {
-            return Err(Error::new(Code::DuplicateName, format!("An option set with the name {name} already exists.")));
-        }
-        m.put_option_set(set);
-        Ok(())
-    })?;
-    Ok(format!("{}GlobalOptionSetDefinitions({})", ctx.root, option_set_id(&name)))
+    if m.option_set(&name).is_some() {
+        return Err(Error::new(Code::DuplicateName, format!("An option set with the name {name} already exists.")));
+    }
+    m.put_option_set(set);
+    Ok(name)
 }
 
 /// An option from the `{"Value":…,"Label":"…"}` shape [`column::options`] returns.

@@ -71,20 +71,24 @@ fn table<'m>(m: &'m Metadata, name: &str) -> Result<&'m crate::metadata::EntityD
 /// `POST RelationshipDefinitions`; returns the new relationship's URL.
 pub(super) fn create(ctx: &Ctx<'_, '_>) -> Result<String> {
     let map = body::object(ctx.body, "RelationshipMetadataBase")?;
-    let schema = body::required(&map, "SchemaName", "relationship")?.to_string();
-    names::check_schema_name(&schema, "EntityRelationship")?;
-    let kind = body::odata_type(&map);
-    commit(ctx, |m| {
-        if exists(m, &schema) {
-            return Err(Error::new(Code::DuplicateName, format!("An object with the specified name already exists: relationship '{schema}'.")));
-        }
-        match kind.as_deref() {
-            Some("OneToManyRelationshipMetadata") => one_to_many(m, &schema, &map),
-            Some("ManyToManyRelationshipMetadata") => many_to_many(m, &schema, &map),
-            other => Err(Error::new(Code::InvalidArgument, format!("The relationship type '{}' is not valid.", other.unwrap_or("")))),
-        }
-    })?;
+    let schema = commit(ctx, |m| add(m, &map))?;
     Ok(format!("{}RelationshipDefinitions({})", ctx.root, defs::relationship_id(&schema)))
+}
+
+/// Adds the relationship a `OneToManyRelationshipMetadata` or
+/// `ManyToManyRelationshipMetadata` body describes; returns its schema name.
+pub(super) fn add(m: &mut Metadata, map: &Map<String, Json>) -> Result<String> {
+    let schema = body::required(map, "SchemaName", "relationship")?.to_string();
+    names::check_schema_name(&schema, "EntityRelationship")?;
+    if exists(m, &schema) {
+        return Err(Error::new(Code::DuplicateName, format!("An object with the specified name already exists: relationship '{schema}'.")));
+    }
+    match body::odata_type(map).as_deref() {
+        Some("OneToManyRelationshipMetadata") => one_to_many(m, &schema, map)?,
+        Some("ManyToManyRelationshipMetadata") => many_to_many(m, &schema, map)?,
+        other => return Err(Error::new(Code::InvalidArgument, format!("The relationship type '{}' is not valid.", other.unwrap_or("")))),
+    }
+    Ok(schema)
 }
 
 fn one_to_many(m: &mut Metadata, schema: &str, map: &Map<String, Json>) -> Result<()> {

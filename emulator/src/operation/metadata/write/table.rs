@@ -83,7 +83,7 @@ fn system_columns(name: &str, schema: &str, user_owned: bool) -> (Vec<Json>, Vec
 
 /// Adds the table a `EntityMetadata` (or `ComplexEntityMetadata`) body describes to `m`;
 /// returns its logical name.
-fn add_table(m: &mut Metadata, map: &Map<String, Json>) -> Result<String> {
+pub(super) fn add_table(m: &mut Metadata, map: &Map<String, Json>) -> Result<String> {
     let schema = body::required(map, "SchemaName", "entity")?;
     names::check_schema_name(schema, "Entity")?;
     let name = schema.to_lowercase();
