@@ -270,7 +270,7 @@ async fn an_uploaded_fixture_makes_an_org_that_resets_to_it() {
     let api = "/org/proj/api/data/v9.2/";
     assert_eq!(s.count(&format!("{api}new_projects")).await, 2);
     // The default org didn't get the table.
-    s.get("new_projects").await.assert_error(404, "0x8006088a");
+    s.get("new_projects").await.assert_error(404, "0x80060888");
     // Writes, then reset: back to the uploaded fixture's state, not to the bare default org.
     let created = s.post(&format!("{api}new_projects"), r#"{"new_name":"Extra"}"#).await;
     assert_eq!(created.status, StatusCode::NO_CONTENT, "{}", created.text);
@@ -308,7 +308,7 @@ async fn a_fixture_loads_into_an_existing_org_all_or_nothing() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert!(r.text.contains("record 1, field 'new_AccountId@odata.bind'"), "{}", r.text);
     assert_eq!(s.count(&format!("{api}accounts")).await, before);
-    s.get(&format!("{api}new_projects")).await.assert_error(404, "0x8006088a");
+    s.get(&format!("{api}new_projects")).await.assert_error(404, "0x80060888");
     // A good one stays, and becomes what reset returns to.
     let r = admin(&s, Method::POST, "/_emulator/orgs/t1/fixture", Some(&projects_layer())).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
