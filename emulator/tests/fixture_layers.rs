@@ -380,3 +380,53 @@ async fn orgs_made_from_one_fixture_have_their_own_clocks() {
     assert_eq!(admin(&s, Method::POST, "/_emulator/orgs", Some(&json!({ "name": "c3" }))).await.status, StatusCode::CREATED);
     assert_eq!(clock_of(&s, "c3.localhost", None).await["now"], "2026-01-01T00:00:00Z");
 }
+
+#[tokio::test]
+async fn an_update_record_closes_a_lookup_cycle_and_associates_n_to_n_records() {
+    // The contact points at the account when created; the account's primary contact (the
+    // lookup that closes the cycle) and a team membership (N:N) come as updates afterwards.
+    let layer = json!({ "formatVersion": 1, "data": [
+        { "table": "account", "records": [{ "@ref": "cycle", "name": "Cycle Ltd", "accountnumber": "CYC-1" }] },
+        { "table": "contact", "records": [{ "@ref": "ada", "lastname": "Cycle", "parentcustomerid_account@odata.bind": "@cycle" }] },
+        { "table": "account", "records": [{ "@update": "@cycle", "primarycontactid@odata.bind": "@ada", "telephone1": "555" }] },
+        { "table": "team", "records": [{ "@ref": "sales", "teamid": "7e000000-0000-4000-8000-000000000001", "name": "Sales", "teamtype": 0, "businessunitid@odata.bind": "/businessunits(5b3d8c1e-2f4a-4e6b-9c7d-000000000010)" }] },
+        { "table": "systemuser", "records": [{ "@update": "/systemusers(5b3d8c1e-2f4a-4e6b-9c7d-000000000018)", "teammembership_association@odata.bind": ["@sales"] }] },
+        { "table": "account", "records": [{ "@update": "accounts(accountnumber='CYC-1')", "description": "by key" }] }
+    ] });
+    let dir = fixture_dir("update-cycle", &[("fixture.json", layer)]);
+    let s = serve(&[dir]).await;
+    let r = s.get("accounts(accountnumber='CYC-1')?$select=name,telephone1,description&$expand=primarycontactid($select=lastname;$expand=parentcustomerid_account($select=name))").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["telephone1"], "555");
+    assert_eq!(r.json["description"], "by key");
+    assert_eq!(r.json["primarycontactid"]["lastname"], "Cycle");
+    assert_eq!(r.json["primarycontactid"]["parentcustomerid_account"]["name"], "Cycle Ltd");
+    // An update creates nothing.
+    let n = s.get("accounts?$filter=name%20eq%20'Cycle%20Ltd'&$select=name").await;
+    assert_eq!(n.json["value"].as_array().unwrap().len(), 1, "{}", n.text);
+    let teams = s.get("systemusers(5b3d8c1e-2f4a-4e6b-9c7d-000000000018)/teammembership_association?$select=teamid").await;
+    assert_eq!(teams.status, StatusCode::OK, "{}", teams.text);
+    let ids: Vec<&str> = teams.json["value"].as_array().unwrap().iter().map(|t| t["teamid"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["7e000000-0000-4000-8000-000000000001"], "{}", teams.text);
+}
+
+#[tokio::test]
+async fn update_records_that_address_nothing_or_the_wrong_table_are_refused() {
+    let layer = |records: Value| json!({ "formatVersion": 1, "data": [{ "table": "account", "records": [{ "@ref": "a", "name": "A" }] }, { "table": "account", "records": records }] });
+    let cases = [
+        (json!([{ "@update": "/accounts(00000000-0000-0000-0000-00000000abcd)", "name": "B" }]), vec!["data[1], record 0", "field '@update'", "Does Not Exist"]),
+        (json!([{ "@update": "@nobody", "name": "B" }]), vec!["field '@update'", "no record with \"@ref\": \"nobody\""]),
+        (json!([{ "@update": format!("/contacts({})", "c0000000-0000-4000-8000-000000000001"), "name": "B" }]), vec!["field '@update'", "a record of contact, not of this block's table (account)"]),
+        (json!([{ "@update": "not a url", "name": "B" }]), vec!["field '@update'", "not a valid reference"]),
+        (json!([{ "@update": 5 }]), vec!["record 0", "\"@update\" must be the URL of an existing record"]),
+        (json!([{ "@update": "@a", "@ref": "b", "name": "B" }]), vec!["field '@ref'", "cannot name a record"]),
+        (json!([{ "@update": "@a", "numberofemployees": "many" }]), vec!["field 'numberofemployees'"]),
+    ];
+    for (i, (records, expected)) in cases.into_iter().enumerate() {
+        let dir = fixture_dir(&format!("update-errors-{i}"), &[("fixture.json", layer(records))]);
+        let e = load_error(std::slice::from_ref(&dir));
+        for part in expected {
+            assert!(e.contains(part), "case {i}: expected {part:?} in: {e}");
+        }
+    }
+}
