@@ -6,9 +6,10 @@
 //! the base record with the same id, the others are added. Only columns the table accepts
 //! on create are kept. A lookup (`_x_value`, with its `lookuplogicalname` annotation when
 //! the client asked for annotations) becomes `x…@odata.bind` through the relationship's
-//! navigation property, when the record it points at is in the fixture and created before
-//! the record pointing at it (data files are created in order); other lookups are left out
-//! with a note. Records nested in `$expand`ed navigation properties are seeded too, in
+//! navigation property, when the record it points at is in the fixture: on create when that
+//! record is created first (data files are created in order), else (records that point at
+//! each other) in an `"@update"` record of a `seed-updates-<set>.json` file loaded after every
+//! seed file; lookups to records outside the fixture are left out with a note. Records nested in `$expand`ed navigation properties are seeded too, in
 //! their own table (found through the navigation property at build time); a record from a
 //! one-to-many expansion is linked to the record it was expanded from. Other annotations
 //! are left out, and N:N associations are not seeded.
@@ -18,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
+use crate::fixture::records::UPDATE;
 use crate::metadata::{load_tables, AttributeType, EntityDef};
 
 /// The annotation naming the table a `_x_value` points at.
@@ -244,7 +246,7 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
         }
     }
     // Seed files in lookup order: a table's file after the files of the tables its seed
-    // records point at (cycles are broken in name order; their lookups are then reported).
+    // records point at (cycles are broken in name order; their lookups become updates).
     let points_at = |e: &EntityDef, other: &EntityDef| -> bool {
         sets.get(&e.entity_set_name).into_iter().flatten().any(|r| {
             r.iter().any(|(k, v)| {
@@ -264,7 +266,9 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
     if let Some(Json::Array(data)) = org.get_mut("data") {
         data.extend(ordered.into_iter().map(Json::String));
     }
-    bind_lookups(&files, &org, &tables, &mut docs, &placed, &mut notes);
+    let mut updates = Updates::default();
+    bind_lookups(&files, &org, &tables, &mut docs, &placed, &mut updates, &mut notes);
+    updates.write(&mut docs, &mut org);
     for (path, doc) in docs {
         files.insert(path, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
     }
@@ -272,8 +276,10 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
     Ok((files.into_iter().collect(), notes))
 }
 
-/// Adds `nav@odata.bind` for each seed record's lookups whose target is created before it.
-fn bind_lookups(files: &BTreeMap<String, String>, org: &Json, tables: &[EntityDef], docs: &mut BTreeMap<String, Json>, placed: &[(String, usize, &EntityDef, &Map<String, Json>)], notes: &mut Vec<String>) {
+/// Adds `nav@odata.bind` for each seed record's lookups whose target is created before it,
+/// and an update binding it afterwards for each whose target is created later (records that
+/// point at each other: an account's primary contact whose company is that account).
+fn bind_lookups(files: &BTreeMap<String, String>, org: &Json, tables: &[EntityDef], docs: &mut BTreeMap<String, Json>, placed: &[(String, usize, &EntityDef, &Map<String, Json>)], updates: &mut Updates, notes: &mut Vec<String>) {
     // Creation order of every record with an id: (table, id) → (data file's place, index).
     let listed: Vec<String> = org.get("data").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str).map(|f| format!("data/{f}")).collect();
     let mut order: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
@@ -299,20 +305,61 @@ fn bind_lookups(files: &BTreeMap<String, String>, org: &Json, tables: &[EntityDe
                 Some(t) => vec![t],
                 None => attribute.targets.clone(),
             };
-            // The target the id is known in, created before this record.
-            let target = candidates.iter().find(|t| order.get(&((*t).clone(), id.clone())).is_some_and(|there| *there < here));
+            // The target the id is known in: created before this record (bound on create),
+            // else created later in the fixture (a cycle: bound by an update once both exist).
+            let known = |t: &&String| order.get(&((*t).clone(), id.clone())).copied();
+            let before = candidates.iter().find(|t| known(t).is_some_and(|there| there < here));
+            let target = before.or_else(|| candidates.iter().find(|t| known(t).is_some()));
             let nav = target.and_then(|t| entity.many_to_one.iter().find(|r| r.referencing_attribute == column && &r.referenced_entity == t).and_then(|r| r.referencing_nav.clone()).or_else(|| (column == "ownerid").then(|| column.to_string())));
             let set = target.and_then(|t| tables.iter().find(|e| &e.logical_name == t)).map(|e| e.entity_set_name.clone());
-            match (nav, set, docs.get_mut(path).and_then(|d| d.get_mut("records")).and_then(|r| r.get_mut(*index)).and_then(Json::as_object_mut)) {
-                (Some(nav), Some(set), Some(slot)) => {
+            let slot = docs.get_mut(path).and_then(|d| d.get_mut("records")).and_then(|r| r.get_mut(*index)).and_then(Json::as_object_mut);
+            match (nav, set, slot) {
+                (Some(nav), Some(set), Some(slot)) if before.is_some() => {
                     slot.insert(format!("{nav}@odata.bind"), Json::String(format!("/{set}({id})")));
+                }
+                (Some(nav), Some(set), Some(slot)) if slot.get(&entity.primary_id).and_then(Json::as_str).is_some() => {
+                    let own = slot[&entity.primary_id].as_str().unwrap_or_default().to_ascii_lowercase();
+                    updates.add(entity, &own, format!("{nav}@odata.bind"), Json::String(format!("/{set}({id})")));
                 }
                 _ => *left_out.entry(format!("{}.{column}", entity.logical_name)).or_default() += 1,
             }
         }
     }
     for (column, n) in left_out {
-        notes.push(format!("{column}: {n} lookup value(s) left out (the record they point at is not in the fixture, or is created after the record)"));
+        notes.push(format!("{column}: {n} lookup value(s) left out (the record they point at is not in the fixture)"));
+    }
+}
+
+/// Writes that need every seed record to exist first, as fixture update records
+/// (`"@update"`): by entity set, then record id, the PATCH body.
+#[derive(Default)]
+struct Updates(BTreeMap<String, BTreeMap<String, Map<String, Json>>>);
+
+impl Updates {
+    /// Adds `key: value` to the update of `entity`'s record `id`; collection binds gather.
+    fn add(&mut self, entity: &EntityDef, id: &str, key: String, value: Json) {
+        let body = self.0.entry(entity.entity_set_name.clone()).or_default().entry(id.to_string()).or_insert_with(|| {
+            let mut m = Map::new();
+            m.insert(UPDATE.into(), Json::String(format!("/{}({id})", entity.entity_set_name)));
+            m
+        });
+        match (body.get_mut(&key), value) {
+            (Some(Json::Array(list)), Json::Array(more)) => list.extend(more.into_iter().filter(|v| !list.contains(v)).collect::<Vec<_>>()),
+            (_, value) => {
+                body.insert(key, value);
+            }
+        }
+    }
+
+    /// One `seed-updates-<set>.json` per table, loaded after every seed file.
+    fn write(self, docs: &mut BTreeMap<String, Json>, org: &mut Json) {
+        let Some(Json::Array(data)) = org.get_mut("data") else { return };
+        for (set, records) in self.0 {
+            let file = format!("seed-updates-{set}.json");
+            let records: Vec<Json> = records.into_values().map(Json::Object).collect();
+            docs.insert(format!("data/{file}"), json!({ "table": set, "records": records }));
+            data.push(Json::String(file));
+        }
     }
 }
 
