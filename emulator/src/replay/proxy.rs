@@ -220,7 +220,7 @@ impl Recording {
         // Only reads are seed state: what writes return is what replay will write again.
         if let (Some(j), "GET") = (&rec.json, rec.method.as_str()) {
             let created: BTreeSet<String> = self.created.keys().cloned().collect();
-            self.seed.observe(j, &created);
+            self.seed.observe_read(&step.request.path, j, &created);
         }
         let draft = Scenario { steps: vec![step], volatile: Vec::new(), setup: Vec::new(), cleanup: Vec::new(), ..self.scenario.clone() };
         let result = ScenarioResult { name: draft.name.clone(), file: String::new(), outcome: Outcome::Pass, failures: Vec::new(), steps: vec![rec.clone()] };

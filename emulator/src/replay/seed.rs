@@ -11,8 +11,12 @@
 //! each other) in an `"@update"` record of a `seed-updates-<set>.json` file loaded after every
 //! seed file; lookups to records outside the fixture are left out with a note. Records nested in `$expand`ed navigation properties are seeded too, in
 //! their own table (found through the navigation property at build time); a record from a
-//! one-to-many expansion is linked to the record it was expanded from. Other annotations
-//! are left out, and N:N associations are not seeded.
+//! one-to-many expansion is linked to the record it was expanded from. N:N pairs, read
+//! by `$expand` or through one record's navigation property
+//! (`systemusers(<id>)/teammembership_association`), become collection binds in
+//! `"@update"` records, each pair once, when both records are in the fixture (else noted);
+//! children read through a one-to-many navigation property get the lookup to the parent.
+//! Other annotations are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,6 +37,33 @@ pub struct Seed {
     /// Expanded records, each after the record it was expanded from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expanded: Vec<Expanded>,
+    /// Reads through a collection navigation property of one record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub navigated: Vec<Navigated>,
+}
+
+/// Records read through a navigation property of one record
+/// (`GET systemusers(<id>)/teammembership_association`): the records are in `sets`, this
+/// keeps the link the URL states, which their columns may not (an N:N pair never does).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Navigated {
+    /// The entity set and id of the record the URL starts from.
+    pub set: String,
+    pub id: String,
+    /// The navigation property read.
+    pub nav: String,
+    /// Where the records read are: their entity set and indexes in `sets`.
+    pub related_set: String,
+    pub related: Vec<usize>,
+}
+
+/// An N:N pair to seed: the record (table, id), its navigation property, the other record.
+struct Association<'a> {
+    table: &'a EntityDef,
+    id: String,
+    nav: String,
+    other: &'a EntityDef,
+    other_id: String,
 }
 
 /// A record found in an expanded navigation property.
@@ -72,8 +103,21 @@ fn is_expansion(v: &Json) -> bool {
 impl Seed {
     /// Adds the records in a response body, if it holds any, except those the recorded
     /// integration created itself (`created` holds their ids): replay creates them again.
-    pub fn observe(&mut self, body: &Json, created: &BTreeSet<String>) {
-        let Some(set) = body.get("@odata.context").and_then(Json::as_str).and_then(entity_set) else { return };
+    /// [`Seed::observe`], and for a read through one record's navigation property
+    /// (`path` is the request's, `systemusers(<id>)/teammembership_association?…`), the link.
+    pub fn observe_read(&mut self, path: &str, body: &Json, created: &BTreeSet<String>) {
+        let Some((related_set, related)) = self.observe(body, created) else { return };
+        if let Some((set, id, nav)) = navigation_read(path) {
+            if !related.is_empty() && !created.contains(&id) {
+                self.navigated.push(Navigated { set, id, nav, related_set, related });
+            }
+        }
+    }
+
+    /// Returns the entity set and the indexes in it of the records added.
+    pub fn observe(&mut self, body: &Json, created: &BTreeSet<String>) -> Option<(String, Vec<usize>)> {
+        let set = body.get("@odata.context").and_then(Json::as_str).and_then(entity_set)?;
+        let mut added = Vec::new();
         let records: Vec<&Map<String, Json>> = match body.get("value") {
             Some(Json::Array(items)) => items.iter().filter_map(Json::as_object).collect(),
             Some(_) => Vec::new(),
@@ -82,9 +126,11 @@ impl Seed {
         for r in records.into_iter().filter(|r| !was_created(r, created)) {
             let list = self.sets.entry(set.clone()).or_default();
             list.push(kept(r));
+            added.push(list.len() - 1);
             let parent = ParentRef::Set { set: set.clone(), index: list.len() - 1 };
             self.observe_expanded(parent, r, created);
         }
+        Some((set, added))
     }
 
     fn observe_expanded(&mut self, parent: ParentRef, record: &Map<String, Json>, created: &BTreeSet<String>) {
@@ -103,6 +149,17 @@ impl Seed {
     }
 }
 
+/// `(entity set, id, navigation property)` of a request path `set(<guid>)/nav[?…]`.
+fn navigation_read(path: &str) -> Option<(String, String, String)> {
+    let path = crate::operation::target::relative_path(path);
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let (head, nav) = path.split_once('/')?;
+    let (set, key) = head.strip_suffix(')')?.split_once('(')?;
+    let id = uuid::Uuid::parse_str(key.trim_matches('\'')).ok()?;
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (plain(set) && plain(nav)).then(|| (set.to_string(), id.to_string(), nav.to_string()))
+}
+
 fn was_created(r: &Map<String, Json>, created: &BTreeSet<String>) -> bool {
     r.values().filter_map(Json::as_str).any(|v| created.contains(&v.to_ascii_lowercase()))
 }
@@ -113,8 +170,9 @@ type Placed<'a> = (&'a EntityDef, Map<String, Json>, (String, usize));
 /// The expanded records placed in their tables' sets: each navigation property is
 /// resolved on the table of the record it was expanded from; a one-to-many child gets
 /// the lookup to its parent. Expansions that cannot be placed are noted.
-fn with_expanded(seed: &Seed, tables: &[EntityDef], notes: &mut Vec<String>) -> BTreeMap<String, Vec<Map<String, Json>>> {
+fn with_expanded<'a>(seed: &Seed, tables: &'a [EntityDef], associations: &mut Vec<Association<'a>>, notes: &mut Vec<String>) -> BTreeMap<String, Vec<Map<String, Json>>> {
     let mut sets = seed.sets.clone();
+    let id_of = |t: &EntityDef, r: &Map<String, Json>| r.get(&t.primary_id).and_then(Json::as_str).map(str::to_ascii_lowercase);
     // For each expanded record: its table, its record as placed, and where it was placed.
     let mut resolved: Vec<Option<Placed>> = Vec::new();
     let mut unplaced: BTreeMap<String, usize> = BTreeMap::new();
@@ -153,7 +211,11 @@ fn with_expanded(seed: &Seed, tables: &[EntityDef], notes: &mut Vec<String>) -> 
             find(&r.referencing_entity)
         } else {
             let m2m = parent_table.many_to_many.iter().find(|r| r.entity1_nav == e.nav || r.entity2_nav == e.nav);
-            m2m.and_then(|r| find(if r.entity1 == parent_table.logical_name { &r.entity2 } else { &r.entity1 }))
+            let other = m2m.and_then(|r| find(if r.entity1 == parent_table.logical_name { &r.entity2 } else { &r.entity1 }));
+            if let (Some(other), Some(id), Some(other_id)) = (other, id_of(parent_table, &parent_record), other.and_then(|o| id_of(o, &record))) {
+                associations.push(Association { table: parent_table, id, nav: e.nav.clone(), other, other_id });
+            }
+            other
         };
         match target {
             Some(t) => {
@@ -170,7 +232,62 @@ fn with_expanded(seed: &Seed, tables: &[EntityDef], notes: &mut Vec<String>) -> 
     for (nav, n) in unplaced {
         notes.push(format!("{nav}: {n} expanded record(s) left out (no such navigation property in the fixture's schema)"));
     }
+    for n in &seed.navigated {
+        let table = tables.iter().find(|t| t.entity_set_name == n.set);
+        let m2m = table.and_then(|t| t.many_to_many.iter().find(|r| r.entity1_nav == n.nav || r.entity2_nav == n.nav).map(|r| (t, r)));
+        let one_to_many = table.and_then(|t| t.one_to_many.iter().find(|r| r.referenced_nav.as_deref() == Some(n.nav.as_str())).map(|r| (t, r)));
+        let Some(list) = sets.get_mut(&n.related_set) else { continue };
+        let related = list.iter_mut().enumerate().filter(|(i, _)| n.related.contains(i)).map(|(_, r)| r);
+        if let Some((t, r)) = m2m {
+            let Some(other) = tables.iter().find(|o| &o.logical_name == if r.entity1 == t.logical_name { &r.entity2 } else { &r.entity1 }) else { continue };
+            for record in related {
+                if let Some(other_id) = id_of(other, record) {
+                    associations.push(Association { table: t, id: n.id.to_ascii_lowercase(), nav: n.nav.clone(), other, other_id });
+                }
+            }
+        } else if let Some((t, r)) = one_to_many {
+            // The children read through the parent point at it, even if the read left the lookup out.
+            let key = format!("_{}_value", r.referencing_attribute);
+            for record in related.filter(|c| !c.contains_key(&key)) {
+                record.insert(format!("{key}{LOOKUP_TABLE}"), Json::String(t.logical_name.clone()));
+                record.insert(key.clone(), Json::String(n.id.clone()));
+            }
+        }
+    }
     sets
+}
+
+/// Adds a collection bind update for each N:N pair whose two records are in the fixture
+/// (each pair once, whichever side it was read from, and not if the fixture's data binds it
+/// already); the others are noted.
+fn associate(order: &CreationOrder, docs: &BTreeMap<String, Json>, files: &BTreeMap<String, String>, associations: &[Association], updates: &mut Updates, notes: &mut Vec<String>) {
+    let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
+    let bound_in_data = |a: &Association, url: &str| {
+        docs.values().cloned().chain(files.iter().filter(|(p, _)| p.starts_with("data/") && !docs.contains_key(*p)).filter_map(|(_, t)| serde_json::from_str(t).ok())).any(|d: Json| {
+            d.get("records").and_then(Json::as_array).into_iter().flatten().any(|r| {
+                r.get(&a.table.primary_id).and_then(Json::as_str).is_some_and(|id| id.eq_ignore_ascii_case(&a.id))
+                    && r.get(format!("{}@odata.bind", a.nav)).and_then(Json::as_array).is_some_and(|l| l.iter().filter_map(Json::as_str).any(|u| u.eq_ignore_ascii_case(url)))
+            })
+        })
+    };
+    for a in associations {
+        let Some(rel) = a.table.many_to_many.iter().find(|r| r.entity1_nav == a.nav || r.entity2_nav == a.nav) else { continue };
+        let pair = if rel.entity1 == a.table.logical_name { (a.id.clone(), a.other_id.clone()) } else { (a.other_id.clone(), a.id.clone()) };
+        if !seen.insert((rel.schema_name.clone(), pair.0, pair.1)) {
+            continue;
+        }
+        let url = format!("/{}({})", a.other.entity_set_name, a.other_id);
+        let known = |t: &EntityDef, id: &str| order.contains_key(&(t.logical_name.clone(), id.to_string()));
+        if !(known(a.table, &a.id) && known(a.other, &a.other_id)) {
+            *left_out.entry(format!("{}.{}", a.table.logical_name, a.nav)).or_default() += 1;
+        } else if !bound_in_data(a, &url) {
+            updates.add(a.table, &a.id, format!("{}@odata.bind", a.nav), Json::Array(vec![Json::String(url)]));
+        }
+    }
+    for (nav, n) in left_out {
+        notes.push(format!("{nav}: {n} N:N association(s) left out (a record of the pair is not in the fixture)"));
+    }
 }
 
 /// The entity set an `@odata.context` names (`…$metadata#accounts(name)/$entity` →
@@ -197,7 +314,8 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
     // Where each seed record went, for its lookups: (data file, index, table, record).
     let mut placed: Vec<(String, usize, &EntityDef, &Map<String, Json>)> = Vec::new();
     let mut seed_files: Vec<(String, &EntityDef)> = Vec::new();
-    let sets = with_expanded(seed, &tables, &mut notes);
+    let mut associations = Vec::new();
+    let sets = with_expanded(seed, &tables, &mut associations, &mut notes);
     for (set, records) in &sets {
         let Some(entity) = tables.iter().find(|t| &t.entity_set_name == set) else {
             notes.push(format!("{set}: no table of the fixture's schema has this entity set ({} records left out)", records.len()));
@@ -267,7 +385,9 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
         data.extend(ordered.into_iter().map(Json::String));
     }
     let mut updates = Updates::default();
-    bind_lookups(&files, &org, &tables, &mut docs, &placed, &mut updates, &mut notes);
+    let order = creation_order(&files, &org, &tables, &docs);
+    bind_lookups(&org, &order, &mut docs, &placed, &tables, &mut updates, &mut notes);
+    associate(&order, &docs, &files, &associations, &mut updates, &mut notes);
     updates.write(&mut docs, &mut org);
     for (path, doc) in docs {
         files.insert(path, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
@@ -276,13 +396,13 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
     Ok((files.into_iter().collect(), notes))
 }
 
-/// Adds `nav@odata.bind` for each seed record's lookups whose target is created before it,
-/// and an update binding it afterwards for each whose target is created later (records that
-/// point at each other: an account's primary contact whose company is that account).
-fn bind_lookups(files: &BTreeMap<String, String>, org: &Json, tables: &[EntityDef], docs: &mut BTreeMap<String, Json>, placed: &[(String, usize, &EntityDef, &Map<String, Json>)], updates: &mut Updates, notes: &mut Vec<String>) {
-    // Creation order of every record with an id: (table, id) → (data file's place, index).
-    let listed: Vec<String> = org.get("data").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str).map(|f| format!("data/{f}")).collect();
-    let mut order: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+/// Creation order of every record with an id: (table, id) → (data file's place, index).
+type CreationOrder = BTreeMap<(String, String), (usize, usize)>;
+
+/// Where each record with an id is created: the base fixture's files, or the seed's `docs`.
+fn creation_order(files: &BTreeMap<String, String>, org: &Json, tables: &[EntityDef], docs: &BTreeMap<String, Json>) -> CreationOrder {
+    let listed = data_files(org);
+    let mut order = CreationOrder::new();
     for (file_pos, path) in listed.iter().enumerate() {
         let doc = docs.get(path).cloned().or_else(|| files.get(path).and_then(|t| serde_json::from_str(t).ok()));
         let Some(doc) = doc else { continue };
@@ -293,6 +413,19 @@ fn bind_lookups(files: &BTreeMap<String, String>, org: &Json, tables: &[EntityDe
             }
         }
     }
+    order
+}
+
+/// The org's data files, as paths in the fixture, in load order.
+fn data_files(org: &Json) -> Vec<String> {
+    org.get("data").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str).map(|f| format!("data/{f}")).collect()
+}
+
+/// Adds `nav@odata.bind` for each seed record's lookups whose target is created before it,
+/// and an update binding it afterwards for each whose target is created later (records that
+/// point at each other: an account's primary contact whose company is that account).
+fn bind_lookups(org: &Json, order: &CreationOrder, docs: &mut BTreeMap<String, Json>, placed: &[(String, usize, &EntityDef, &Map<String, Json>)], tables: &[EntityDef], updates: &mut Updates, notes: &mut Vec<String>) {
+    let listed = data_files(org);
     let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
     for (path, index, entity, record) in placed {
         let Some(&here) = listed.iter().position(|p| p == path).map(|f| (f, *index)).as_ref() else { continue };
