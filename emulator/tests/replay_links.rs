@@ -140,3 +140,25 @@ async fn an_n_to_n_pair_outside_the_fixture_is_left_out_with_a_note() {
     assert_eq!(notes, ["systemuser.teammembership_association: 1 N:N association(s) left out (a record of the pair is not in the fixture)"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Contacts read through an account's one-to-many navigation property, without their
+/// lookup column: the URL says whose they are, so the seed links them.
+#[tokio::test]
+async fn children_read_through_a_one_to_many_navigation_get_the_parent_lookup() {
+    let dir = temp_dir("one-to-many");
+    let fabrikam = "a0000000-0000-4000-8000-000000000001";
+    let seed = json!({
+        "sets": { "contacts": [ { "contactid": CONTACT, "lastname": "Child" } ] },
+        "navigated": [ { "set": "accounts", "id": fabrikam, "nav": "contact_customer_accounts", "related_set": "contacts", "related": [0] } ]
+    });
+    std::fs::write(dir.join(SEED_FILE), seed.to_string()).unwrap();
+    std::fs::write(dir.join(SCENARIO_FILE), json!({ "name": "child", "steps": [
+        { "request": { "method": "GET", "path": format!("contacts({CONTACT})?$select=lastname,_parentcustomerid_value") },
+          "expect": { "status": 200, "json": { "lastname": "Child", "_parentcustomerid_value": fabrikam } } }
+    ] }).to_string()).unwrap();
+    let (result, notes) = replay(&dir, None).await.unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(result.failures.is_empty(), "{:#?}", result.failures);
+    assert_eq!(result.steps[0].json.as_ref().unwrap()["_parentcustomerid_value"], fabrikam);
+    let _ = std::fs::remove_dir_all(&dir);
+}
