@@ -517,3 +517,20 @@ fn creatable(entity: &EntityDef, record: &Map<String, Json>) -> Map<String, Json
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::navigation_read;
+
+    #[test]
+    fn a_navigation_read_is_one_keyed_record_and_one_property() {
+        let id = "5b3d8c1e-2f4a-4e6b-9c7d-000000000018";
+        let expected = Some(("systemusers".to_string(), id.to_string(), "teammembership_association".to_string()));
+        assert_eq!(navigation_read(&format!("systemusers({id})/teammembership_association?$select=name")), expected);
+        assert_eq!(navigation_read(&format!("/api/data/v9.2/systemusers({id})/teammembership_association")), expected);
+        assert_eq!(navigation_read(&format!("systemusers({id})?$select=fullname")), None);
+        assert_eq!(navigation_read(&format!("systemusers({id})/teammembership_association/$ref")), None);
+        assert_eq!(navigation_read("accounts(accountnumber='A-1')/contact_customer_accounts"), None);
+        assert_eq!(navigation_read("systemusers"), None);
+    }
+}
