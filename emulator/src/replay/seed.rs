@@ -260,17 +260,23 @@ fn with_expanded<'a>(seed: &Seed, tables: &'a [EntityDef], associations: &mut Ve
 /// Adds a collection bind update for each N:N pair whose two records are in the fixture
 /// (each pair once, whichever side it was read from, and not if the fixture's data binds it
 /// already); the others are noted.
-fn associate(order: &CreationOrder, docs: &BTreeMap<String, Json>, files: &BTreeMap<String, String>, associations: &[Association], updates: &mut Updates, notes: &mut Vec<String>) {
+fn associate(order: &CreationOrder, docs: &BTreeMap<String, Json>, files: &BTreeMap<String, String>, tables: &[EntityDef], associations: &[Association], updates: &mut Updates, notes: &mut Vec<String>) {
     let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
     let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
-    let bound_in_data = |a: &Association, url: &str| {
-        docs.values().cloned().chain(files.iter().filter(|(p, _)| p.starts_with("data/") && !docs.contains_key(*p)).filter_map(|(_, t)| serde_json::from_str(t).ok())).any(|d: Json| {
-            d.get("records").and_then(Json::as_array).into_iter().flatten().any(|r| {
-                r.get(&a.table.primary_id).and_then(Json::as_str).is_some_and(|id| id.eq_ignore_ascii_case(&a.id))
-                    && r.get(format!("{}@odata.bind", a.nav)).and_then(Json::as_array).is_some_and(|l| l.iter().filter_map(Json::as_str).any(|u| u.eq_ignore_ascii_case(url)))
-            })
-        })
-    };
+    // Collection binds the fixture's data makes already: (record id, navigation, URL), lowercased.
+    let mut bound: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let base = files.iter().filter(|(p, _)| p.starts_with("data/") && !docs.contains_key(*p)).filter_map(|(_, t)| serde_json::from_str::<Json>(t).ok());
+    for doc in docs.values().cloned().chain(base) {
+        let table = doc.get("table").and_then(Json::as_str).and_then(|t| tables.iter().find(|e| e.logical_name == t || e.entity_set_name == t));
+        let Some(table) = table else { continue };
+        for r in doc.get("records").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_object) {
+            let Some(id) = r.get(&table.primary_id).and_then(Json::as_str).map(str::to_ascii_lowercase) else { continue };
+            for (k, list) in r.iter().filter_map(|(k, v)| Some((k.strip_suffix("@odata.bind")?, v.as_array()?))) {
+                bound.extend(list.iter().filter_map(Json::as_str).map(|url| (id.clone(), k.to_string(), url.to_ascii_lowercase())));
+            }
+        }
+    }
+    let bound_in_data = |a: &Association, url: &str| bound.contains(&(a.id.clone(), a.nav.clone(), url.to_ascii_lowercase()));
     for a in associations {
         let Some(rel) = a.table.many_to_many.iter().find(|r| r.entity1_nav == a.nav || r.entity2_nav == a.nav) else { continue };
         let pair = if rel.entity1 == a.table.logical_name { (a.id.clone(), a.other_id.clone()) } else { (a.other_id.clone(), a.id.clone()) };
@@ -387,7 +393,7 @@ pub fn build_fixture(base: &[(String, String)], seed: &Seed) -> Result<(FixtureF
     let mut updates = Updates::default();
     let order = creation_order(&files, &org, &tables, &docs);
     bind_lookups(&org, &order, &mut docs, &placed, &tables, &mut updates, &mut notes);
-    associate(&order, &docs, &files, &associations, &mut updates, &mut notes);
+    associate(&order, &docs, &files, &tables, &associations, &mut updates, &mut notes);
     updates.write(&mut docs, &mut org);
     for (path, doc) in docs {
         files.insert(path, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
