@@ -162,3 +162,42 @@ async fn children_read_through_a_one_to_many_navigation_get_the_parent_lookup() 
     assert_eq!(result.steps[0].json.as_ref().unwrap()["_parentcustomerid_value"], fabrikam);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A pair the base fixture's data associates already is not associated again (a second
+/// association of one pair is a duplicate key, and the fixture would not load).
+#[tokio::test]
+async fn a_pair_the_base_fixture_associates_already_is_not_bound_twice() {
+    let dir = temp_dir("n-to-n-base");
+    let team = "7e000000-0000-4000-8000-0000000000b1";
+    // The default org, with a team whose creation associates Priya.
+    let base = dir.join("base");
+    for (path, text) in fixtures::DEFAULT_ORG {
+        let mut text = text.to_string();
+        if *path == "data/teams.json" {
+            let mut doc: Value = serde_json::from_str(&text).unwrap();
+            doc["records"].as_array_mut().unwrap().push(json!({
+                "teamid": team, "name": "Base team", "teamtype": 0,
+                "businessunitid@odata.bind": "/businessunits(5b3d8c1e-2f4a-4e6b-9c7d-000000000010)",
+                "teammembership_association@odata.bind": [format!("/systemusers({PRIYA})")]
+            }));
+            text = doc.to_string();
+        }
+        let file = base.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    let seed = json!({
+        "sets": { "teams": [ { "teamid": team, "name": "Base team", "teamtype": 0 } ] },
+        "navigated": [ { "set": "systemusers", "id": PRIYA, "nav": "teammembership_association", "related_set": "teams", "related": [0] } ]
+    });
+    std::fs::write(dir.join(SEED_FILE), seed.to_string()).unwrap();
+    std::fs::write(dir.join(SCENARIO_FILE), json!({ "name": "base pair", "steps": [
+        { "request": { "method": "GET", "path": format!("systemusers({PRIYA})/teammembership_association?$select=name") },
+          "expect": { "status": 200, "json": { "value": [ { "name": "Base team" } ] } } }
+    ] }).to_string()).unwrap();
+    let (result, notes) = replay(&dir, Some(&base)).await.unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(result.failures.is_empty(), "{:#?}", result.failures);
+    assert!(!dir.join("fixture/data/seed-updates-systemusers.json").exists(), "no update for a pair the base binds");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -149,6 +149,12 @@ impl Seed {
     }
 }
 
+/// The id a bind URL addresses by primary key (`/teams(<guid>)`), lowercased.
+fn bound_id(url: &str) -> Option<String> {
+    let key = url.strip_suffix(')')?.rsplit_once('(')?.1;
+    uuid::Uuid::parse_str(key).ok().map(|id| id.to_string())
+}
+
 /// `(entity set, id, navigation property)` of a request path `set(<guid>)/nav[?…]`.
 fn navigation_read(path: &str) -> Option<(String, String, String)> {
     let path = crate::operation::target::relative_path(path);
@@ -263,20 +269,23 @@ fn with_expanded<'a>(seed: &Seed, tables: &'a [EntityDef], associations: &mut Ve
 fn associate(order: &CreationOrder, docs: &BTreeMap<String, Json>, files: &BTreeMap<String, String>, tables: &[EntityDef], associations: &[Association], updates: &mut Updates, notes: &mut Vec<String>) {
     let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
     let mut left_out: BTreeMap<String, usize> = BTreeMap::new();
-    // Collection binds the fixture's data makes already: (record id, navigation, URL), lowercased.
-    let mut bound: BTreeSet<(String, String, String)> = BTreeSet::new();
+    // The pairs the fixture's data associates already (collection binds by id), as
+    // (relationship, entity1 id, entity2 id), lowercased: not associated a second time.
     let base = files.iter().filter(|(p, _)| p.starts_with("data/") && !docs.contains_key(*p)).filter_map(|(_, t)| serde_json::from_str::<Json>(t).ok());
     for doc in docs.values().cloned().chain(base) {
         let table = doc.get("table").and_then(Json::as_str).and_then(|t| tables.iter().find(|e| e.logical_name == t || e.entity_set_name == t));
         let Some(table) = table else { continue };
         for r in doc.get("records").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_object) {
             let Some(id) = r.get(&table.primary_id).and_then(Json::as_str).map(str::to_ascii_lowercase) else { continue };
-            for (k, list) in r.iter().filter_map(|(k, v)| Some((k.strip_suffix("@odata.bind")?, v.as_array()?))) {
-                bound.extend(list.iter().filter_map(Json::as_str).map(|url| (id.clone(), k.to_string(), url.to_ascii_lowercase())));
+            for (nav, list) in r.iter().filter_map(|(k, v)| Some((k.strip_suffix("@odata.bind")?, v.as_array()?))) {
+                let Some(rel) = table.many_to_many.iter().find(|r| r.entity1_nav == nav || r.entity2_nav == nav) else { continue };
+                for other in list.iter().filter_map(Json::as_str).filter_map(bound_id) {
+                    let pair = if rel.entity1 == table.logical_name { (id.clone(), other) } else { (other, id.clone()) };
+                    seen.insert((rel.schema_name.clone(), pair.0, pair.1));
+                }
             }
         }
     }
-    let bound_in_data = |a: &Association, url: &str| bound.contains(&(a.id.clone(), a.nav.clone(), url.to_ascii_lowercase()));
     for a in associations {
         let Some(rel) = a.table.many_to_many.iter().find(|r| r.entity1_nav == a.nav || r.entity2_nav == a.nav) else { continue };
         let pair = if rel.entity1 == a.table.logical_name { (a.id.clone(), a.other_id.clone()) } else { (a.other_id.clone(), a.id.clone()) };
@@ -287,7 +296,7 @@ fn associate(order: &CreationOrder, docs: &BTreeMap<String, Json>, files: &BTree
         let known = |t: &EntityDef, id: &str| order.contains_key(&(t.logical_name.clone(), id.to_string()));
         if !(known(a.table, &a.id) && known(a.other, &a.other_id)) {
             *left_out.entry(format!("{}.{}", a.table.logical_name, a.nav)).or_default() += 1;
-        } else if !bound_in_data(a, &url) {
+        } else {
             updates.add(a.table, &a.id, format!("{}@odata.bind", a.nav), Json::Array(vec![Json::String(url)]));
         }
     }
