@@ -280,7 +280,8 @@ impl Org {
                     return Err(Error::internal("fixture record"));
                 }
             }
-            Ok(())
+            // The Custom APIs' messages, for webhook steps to be registered on.
+            crate::webhooks::custom_message::declare(tx, &w)
         });
         match (outcome, failure) {
             (Ok(()), _) => Ok(layer.name),
@@ -303,7 +304,8 @@ impl Org {
                     return Err(Error::internal("fixture record"));
                 }
             }
-            Ok(())
+            // The Custom APIs' messages, for webhook steps to be registered on.
+            crate::webhooks::custom_message::declare(tx, &w)
         });
         match (outcome, failure) {
             (Ok(()), _) => Ok(()),

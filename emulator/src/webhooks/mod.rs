@@ -17,6 +17,7 @@
 //! `/_emulator/webhooks/wait` to wait for some).
 
 mod context;
+pub mod custom_message;
 pub mod deliveries;
 mod job;
 pub mod pipeline;
@@ -34,7 +35,7 @@ use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use crate::org::Org;
-use crate::store::{Change, Link, Value};
+use crate::store::{Change, Invocation, Link, Value};
 use context::Context;
 use registration::{ImageKind, Step};
 
@@ -94,7 +95,7 @@ pub fn plan(org: &Org, host: &str) -> Vec<Delivery> {
         return Vec::new();
     }
     let origin = Origin { host: host.to_string(), correlation: org.ids.new_id(), depth: 1 };
-    plan_changes(org, &org.store.read(), &changes, &[], &origin)
+    plan_changes(org, &org.store.read(), &changes, &[], &[], &origin)
 }
 
 /// One message a change fires, with the context's parent when the message runs as a
@@ -125,9 +126,10 @@ fn events(change: &Change, changed: &BTreeMap<String, Value>) -> Vec<Event> {
     }
 }
 
-/// The deliveries `changes` and `links` call for, in pipeline order: per change and
-/// message, stage 10, then 20, then 40, each by rank; then the associations'.
-fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], links: &[Link], origin: &Origin) -> Vec<Delivery> {
+/// The deliveries `changes`, `links` and `invocations` call for, in pipeline order: per
+/// change and message, stage 10, then 20, then 40, each by rank; then the associations';
+/// then the Custom API calls'.
+fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], links: &[Link], invocations: &[Invocation], origin: &Origin) -> Vec<Delivery> {
     let steps = registration::steps(state);
     if steps.is_empty() {
         return Vec::new();
@@ -151,6 +153,12 @@ fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], link
         let message = if link.present { "Associate" } else { "Disassociate" };
         for step in by_stage(steps.iter().filter(|s| s.fires(message, &rel.entity1, &BTreeMap::new())).collect()) {
             out.push(deliver_link(org, origin, step, link, rel, message));
+        }
+    }
+    for call in invocations {
+        let table = call.entity.as_deref().unwrap_or("none");
+        for step in by_stage(steps.iter().filter(|s| s.fires(call.message, table, &BTreeMap::new())).collect()) {
+            out.push(custom_message::deliver(org, origin, step, call));
         }
     }
     out
