@@ -114,12 +114,12 @@ fn parameter(kind: &str, v: &Json, metadata: &Metadata) -> Json {
         "Money" => typed("Money", vec![("Value", v.clone())]),
         "Picklist" => v.as_i64().map_or_else(|| v.clone(), |n| context::option(n as i32)),
         "DateTime" => v.as_str().and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()).map_or_else(|| v.clone(), context::date),
-        "EntityReference" => record_of(v, metadata).map_or_else(|| v.clone(), |(table, id, _)| context::reference(&table, id)),
-        "Entity" => record_of(v, metadata).map_or_else(|| v.clone(), |(table, id, attrs)| entity(&table, id, attrs)),
+        "EntityReference" => record_of(v, metadata).map_or_else(|| v.clone(), |r| context::reference(&r.table, r.id)),
+        "Entity" => record_of(v, metadata).map_or_else(|| v.clone(), RecordValue::entity),
         "EntityCollection" => {
-            let rows: Vec<(String, Uuid, Vec<(String, Json)>)> = v.as_array().into_iter().flatten().filter_map(|r| record_of(r, metadata)).collect();
-            let name = rows.first().map_or(Json::Null, |(t, _, _)| json!(t));
-            let entities = rows.into_iter().map(|(t, id, attrs)| entity(&t, id, attrs)).collect();
+            let rows: Vec<RecordValue> = v.as_array().into_iter().flatten().filter_map(|r| record_of(r, metadata)).collect();
+            let name = rows.first().map_or(Json::Null, |r| json!(r.table));
+            let entities = rows.into_iter().map(RecordValue::entity).collect();
             typed(
                 "EntityCollection",
                 vec![
@@ -137,32 +137,43 @@ fn parameter(kind: &str, v: &Json, metadata: &Metadata) -> Json {
     }
 }
 
+/// A record given as a parameter value.
+struct RecordValue {
+    table: String,
+    /// Nil when the value has none (a record to create).
+    id: Uuid,
+    /// The other properties, as given.
+    attrs: Vec<(String, Json)>,
+}
+
+impl RecordValue {
+    /// An `Entity` with the properties as given.
+    fn entity(self) -> Json {
+        typed(
+            "Entity",
+            vec![
+                ("Attributes", Json::Array(self.attrs.into_iter().map(|(k, v)| json!({"key": k, "value": v})).collect())),
+                ("EntityState", Json::Null),
+                ("FormattedValues", json!([])),
+                ("Id", json!(self.id)),
+                ("KeyAttributes", json!([])),
+                ("LogicalName", json!(self.table)),
+                ("RelatedEntities", json!([])),
+                ("RowVersion", Json::Null),
+            ],
+        )
+    }
+}
+
 /// A Web API record value (`{"@odata.type": "Microsoft.Dynamics.CRM.account",
-/// "accountid": …, …}`): its table, its id (nil when it has none) and its other properties.
-fn record_of(v: &Json, metadata: &Metadata) -> Option<(String, Uuid, Vec<(String, Json)>)> {
+/// "accountid": …, …}`): its table, its id and its other properties.
+fn record_of(v: &Json, metadata: &Metadata) -> Option<RecordValue> {
     let object = v.as_object()?;
     let table = object.get("@odata.type")?.as_str()?.trim_start_matches('#').trim_start_matches(crate::operation::message::NAMESPACE).to_string();
     let primary_id = metadata.entity(&table).map_or_else(|| format!("{table}id"), |e| e.primary_id.clone());
     let id = object.get(&primary_id).and_then(Json::as_str).and_then(|s| Uuid::parse_str(s).ok()).unwrap_or_default();
     let attrs = object.iter().filter(|(k, _)| !k.contains('@') && **k != primary_id).map(|(k, v)| (k.clone(), v.clone())).collect();
-    Some((table, id, attrs))
-}
-
-/// An `Entity` with the properties as given.
-fn entity(table: &str, id: Uuid, attrs: Vec<(String, Json)>) -> Json {
-    typed(
-        "Entity",
-        vec![
-            ("Attributes", Json::Array(attrs.into_iter().map(|(k, v)| json!({"key": k, "value": v})).collect())),
-            ("EntityState", Json::Null),
-            ("FormattedValues", json!([])),
-            ("Id", json!(id)),
-            ("KeyAttributes", json!([])),
-            ("LogicalName", json!(table)),
-            ("RelatedEntities", json!([])),
-            ("RowVersion", Json::Null),
-        ],
-    )
+    Some(RecordValue { table, id, attrs })
 }
 
 /// The context a Custom API call sends `step`: PrimaryEntityName is the bound table (`none`
