@@ -149,3 +149,59 @@ async fn an_asynchronous_step_is_queued_after_the_call_and_never_for_a_rolled_ba
     let pings = j["value"].as_array().unwrap().iter().filter(|d| d["message"] == "sample_Ping").count();
     assert_eq!(pings, 1, "only the first call's delivery: {j}");
 }
+
+#[tokio::test]
+async fn typed_parameters_reach_the_context_in_their_data_contract_form() {
+    let s = Server::start().await;
+    let param = |name: &str, kind: &str| json!({ "uniqueName": name, "type": kind, "isOptional": true });
+    let org = json!({ "name": "typed", "fixture": { "formatVersion": 1, "schema": { "customApis": [{
+        "uniqueName": "new_Typed",
+        "requestParameters": [param("When", "DateTime"), param("Tier", "Picklist"), param("Who", "EntityReference"),
+            param("Draft", "Entity"), param("Many", "EntityCollection"), param("Tags", "StringArray"), param("Rate", "Float")],
+        "responseProperties": [{ "uniqueName": "Next", "type": "DateTime" }],
+        "response": { "Next": "2026-01-02T03:04:05Z" }
+    }] } } });
+    let r = s.post("/_emulator/orgs", &org.to_string()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let api = "/org/typed/api/data/v9.2/";
+    let rx = Receiver::start(&[]).await;
+    let se = s.create(&format!("{api}serviceendpoints"), &json!({"name": "hook", "contract": 8, "url": rx.url, "authtype": 4, "authvalue": "k", "messageformat": 2}).to_string()).await;
+    let found = s.get(&format!("{api}sdkmessages?$select=name&$filter=name%20eq%20'new_Typed'")).await.checked();
+    let message = found.json["value"][0]["sdkmessageid"].as_str().expect("new_Typed has a message").to_string();
+    let body = json!({ "name": "typed", "stage": 40, "mode": 0, "rank": 1,
+        "eventhandler_serviceendpoint@odata.bind": format!("/serviceendpoints({se})"), "sdkmessageid@odata.bind": format!("/sdkmessages({message})") });
+    s.create(&format!("{api}sdkmessageprocessingsteps"), &body.to_string()).await;
+    let who = "6e0b3c7a-1111-4a4a-9c9c-000000000001";
+    let call = json!({
+        "When": "2026-01-01T00:00:01Z",
+        "Tier": 2,
+        "Who": { "@odata.type": "Microsoft.Dynamics.CRM.contact", "contactid": who },
+        "Draft": { "@odata.type": "Microsoft.Dynamics.CRM.account", "name": "Draft" },
+        "Many": [{ "@odata.type": "Microsoft.Dynamics.CRM.contact", "contactid": who, "firstname": "Ann" }],
+        "Tags": ["a", "b"],
+        "Rate": 0.5
+    });
+    let r = s.post(&format!("{api}new_Typed"), &call.to_string()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let got = rx.received();
+    assert_eq!(got.len(), 1, "{}", r.text);
+    let input = &got[0].json["InputParameters"];
+    assert_eq!(pair(input, "When"), "/Date(1767225601000)/");
+    assert!(got[0].text.contains(r#""value":"\/Date(1767225601000)\/""#), "{}", got[0].text);
+    assert_eq!(pair(input, "Tier"), &json!({"__type": "OptionSetValue:http://schemas.microsoft.com/xrm/2011/Contracts", "Value": 2}));
+    let who_ref = pair(input, "Who");
+    assert_eq!((&who_ref["__type"], &who_ref["LogicalName"], &who_ref["Id"]), (&json!("EntityReference:http://schemas.microsoft.com/xrm/2011/Contracts"), &json!("contact"), &json!(who)));
+    let draft = pair(input, "Draft");
+    assert_eq!(draft["__type"], ENTITY_TYPE);
+    assert_eq!(draft["LogicalName"], "account");
+    assert_eq!(draft["Id"], "00000000-0000-0000-0000-000000000000");
+    assert_eq!(pair(&draft["Attributes"], "name"), "Draft");
+    let many = pair(input, "Many");
+    assert_eq!(many["__type"], "EntityCollection:http://schemas.microsoft.com/xrm/2011/Contracts");
+    assert_eq!(many["EntityName"], "contact");
+    assert_eq!(many["Entities"][0]["Id"], json!(who));
+    assert_eq!(pair(&many["Entities"][0]["Attributes"], "firstname"), "Ann");
+    assert_eq!(pair(input, "Tags"), &json!(["a", "b"]));
+    assert_eq!(pair(input, "Rate"), 0.5);
+    assert_eq!(pair(&got[0].json["OutputParameters"], "Next"), "/Date(1767323045000)/");
+}
