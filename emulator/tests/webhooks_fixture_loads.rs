@@ -102,3 +102,29 @@ async fn a_new_org_from_a_layer_checks_the_flag_and_its_custom_apis_have_message
     assert_eq!(got[0].json["MessageName"], "new_Notify");
     assert_eq!(pair(&got[0].json["InputParameters"], "Note"), "hi");
 }
+
+#[tokio::test]
+async fn a_fixture_that_registers_a_step_does_not_fire_it_for_its_own_rows() {
+    use dataverse_emulator::fixture::FixtureFiles;
+    use dataverse_emulator::org::IdGenerator;
+    use dataverse_emulator::{App, Clock, Config, Org, Orgs};
+    let rx = Receiver::start(&[]).await;
+    // The registration and the rows it would match, all in the fixture.
+    let layer = json!({ "formatVersion": 1, "data": [
+        { "table": "serviceendpoints", "records": [{ "@ref": "hook", "name": "hook", "contract": 8, "url": rx.url, "authtype": 4, "authvalue": "k", "messageformat": 2 }] },
+        { "table": "sdkmessageprocessingsteps", "records": [{ "name": "on create", "stage": 40, "mode": 0, "rank": 1,
+            "eventhandler_serviceendpoint@odata.bind": "@hook",
+            "sdkmessageid@odata.bind": format!("sdkmessages({CREATE})"),
+            "sdkmessagefilterid@odata.bind": format!("sdkmessagefilters({ACCOUNT_CREATE})") }] },
+        { "table": "accounts", "records": [{ "name": "Seeded-1" }, { "name": "Seeded-2" }] }
+    ]});
+    let org = Org::from_layers(&[FixtureFiles::document(&layer)], Clock::system(), IdGenerator::random(), None).unwrap_or_else(|e| panic!("{e}"));
+    let s = Server::start_app(App::new(Orgs::single(org), Config::default())).await;
+    assert_eq!(count(&s, "Seeded-1").await, 1);
+    // The step is live: a create through the Web API is delivered (synchronously, so it is
+    // journaled before the answer), and it is the only delivery there ever was.
+    s.create("accounts", r#"{"name":"Live"}"#).await;
+    let got = rx.received();
+    let names: Vec<Value> = got.iter().map(|d| pair(&pair(&d.json["InputParameters"], "Target")["Attributes"], "name").clone()).collect();
+    assert_eq!(names, [json!("Live")], "the fixture's own rows fired nothing");
+}
