@@ -24,6 +24,18 @@ async fn create_multiple_fires_the_create_steps_once_per_row() {
     let seen: Vec<(Value, Value)> = got.iter().map(|d| (d.json["MessageName"].clone(), d.json["PrimaryEntityId"].clone())).collect();
     assert_eq!(seen, [(json!("Create"), ids[0].clone()), (json!("Create"), ids[1].clone())]);
     assert_eq!(got[0].json["CorrelationId"], got[1].json["CorrelationId"], "one request, one correlation");
+    // UpdateMultiple likewise fires Update steps per row, with the row's changes as Target.
+    step(&s, &se, UPDATE, ACCOUNT_UPDATE, 40, 0, None).await;
+    let items: Vec<Value> = ids.iter().map(|id| json!({"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": id, "telephone1": "555"})).collect();
+    let r = s.post("accounts/Microsoft.Dynamics.CRM.UpdateMultiple", &json!({ "Targets": items }).to_string()).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let got = rx.received();
+    assert_eq!(got.len(), 4);
+    for (d, id) in got[2..].iter().zip(&ids) {
+        assert_eq!(d.json["MessageName"], "Update");
+        assert_eq!(d.json["PrimaryEntityId"], *id);
+        assert_eq!(pair(&pair(&d.json["InputParameters"], "Target")["Attributes"], "telephone1"), "555");
+    }
 }
 
 #[tokio::test]
