@@ -1,6 +1,8 @@
 //! Webhooks (wire reference §9): `sdkmessageprocessingstep` rows whose event handler is a
 //! webhook `serviceendpoint` (contract 8) get the `RemoteExecutionContext` POSTed to them
-//! when a matching Create, Update, Delete, Assign, SetState, Associate or Disassociate runs.
+//! when a matching Create, Update, Delete, Assign, SetState, Associate or Disassociate runs,
+//! or a Custom API is called ([`custom_message`]: the call is recorded in its transaction as
+//! an [`Invocation`], so it fires at the same point as a row change).
 //!
 //! While any step is registered, the store hands every transaction's row changes to
 //! [`pipeline::before_commit`] just before it commits. Synchronous steps (mode 0) are
@@ -8,7 +10,9 @@
 //! operation and the transaction (a whole `$batch` changeset) rolls back. Asynchronous
 //! steps (mode 1) are planned at the same point but queued, and the server starts them
 //! once the request is answered, so a rolled-back write never notifies anyone. Writes
-//! made outside a request (admin loads) go through the store's outbox and [`plan`] instead.
+//! made outside a request go through the store's outbox and [`plan`] instead: a fixture
+//! layer uploaded with `?deliverWebhooks=true` (otherwise the admin API empties the outbox
+//! after the load, and a sealed fixture's own rows never fire).
 //!
 //! The request's correlation id and depth ([`scope`]) are in every context; a receiver
 //! that calls back with the `x-ms-correlation-request-id` it was sent runs one level
