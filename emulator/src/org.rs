@@ -280,7 +280,8 @@ impl Org {
                     return Err(Error::internal("fixture record"));
                 }
             }
-            Ok(())
+            // The Custom APIs' messages, for webhook steps to be registered on.
+            crate::webhooks::custom_message::declare(tx, &w)
         });
         match (outcome, failure) {
             (Ok(()), _) => Ok(layer.name),
@@ -303,7 +304,8 @@ impl Org {
                     return Err(Error::internal("fixture record"));
                 }
             }
-            Ok(())
+            // The Custom APIs' messages, for webhook steps to be registered on.
+            crate::webhooks::custom_message::declare(tx, &w)
         });
         match (outcome, failure) {
             (Ok(()), _) => Ok(()),
@@ -316,6 +318,9 @@ impl Org {
     /// what reset goes back to. The fixture keeps its own clock, so moving this org's
     /// clock doesn't move the orgs made from it.
     fn seal(&mut self) {
+        // The fixture's own rows are where the org starts, not events: a step the fixture
+        // registers never hears about them.
+        self.store.take_changes();
         let snapshot = self.store.snapshot();
         self.fixture = Arc::new(Fixture { settings: self.settings.clone(), snapshot: snapshot.clone(), clock: self.clock.fork(), seed: self.ids.seed() });
         *self.origin.get_mut().unwrap_or_else(|e| e.into_inner()) = snapshot;
@@ -567,8 +572,10 @@ impl Orgs {
     }
 
     /// Creates the org `name` from `from` (as [`Orgs::create`]) and loads the fixture layer
-    /// `layer` into it before anyone can reach it; reset brings it back to that state.
-    pub fn create_with_layer(&self, name: &str, from: Option<&str>, layer: &FixtureFiles) -> Result<Arc<Org>, OrgError> {
+    /// `layer` into it before anyone can reach it; reset brings it back to that state. The
+    /// layer's rows fire the webhook steps they match (after the request that made the org)
+    /// only if `deliver_webhooks`.
+    pub fn create_with_layer(&self, name: &str, from: Option<&str>, layer: &FixtureFiles, deliver_webhooks: bool) -> Result<Arc<Org>, OrgError> {
         let name = check_name(name)?;
         if self.get(&name).is_some() {
             return Err(OrgError::Conflict(format!("An org named '{name}' already exists.")));
@@ -576,6 +583,9 @@ impl Orgs {
         let (fixture, origin) = self.source(from.unwrap_or(&self.default))?;
         let org = Org::from_fixture(&name, &fixture, origin);
         org.load_layer(layer, None).map_err(|e| OrgError::Invalid(e.to_string()))?;
+        if !deliver_webhooks {
+            org.store.take_changes();
+        }
         org.mark_origin();
         self.insert(Arc::new(org))
     }

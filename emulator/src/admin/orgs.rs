@@ -8,6 +8,10 @@
 //! | `DELETE /_emulator/orgs/<name>` | removes it (not the default org) |
 //! | `POST /_emulator/orgs/<name>/reset` | puts it back to its fixture or starting snapshot |
 //! | `POST /_emulator/orgs/<name>/fixture` `{…fixture.json…}` | loads a fixture layer into the org, all or nothing; reset comes back to the state after it |
+//!
+//! Loading a fixture layer (either way) fires no webhook steps unless the request says
+//! `?deliverWebhooks=true`: then every step its rows match is delivered once the admin
+//! request is answered, as after any write made outside a Web API request.
 //! | `…/orgs/<name>/snapshots…` | see [`super::snapshots`] |
 
 use bytes::Bytes;
@@ -52,9 +56,13 @@ pub fn handle(app: &App, req: &Request<Bytes>, rest: &[&str]) -> AdminResult {
             if method != Method::POST {
                 return Err(AdminError::method_not_allowed(req, &[Method::POST]));
             }
+            let deliver = deliver_webhooks(req)?;
             let org = find(orgs, name)?;
             let layer = FixtureFiles::document(&body(req)?);
             org.load_layer(&layer, None).map_err(|e| AdminError::bad_request(e.to_string()))?;
+            if !deliver {
+                org.store.take_changes();
+            }
             org.mark_origin();
             Ok(reply(StatusCode::OK, &describe(orgs, &org, req)))
         }
@@ -68,8 +76,20 @@ pub fn find(orgs: &Orgs, name: &str) -> Result<std::sync::Arc<Org>, AdminError> 
     orgs.get(name).ok_or_else(|| AdminError::not_found(format!("No org named '{name}'.")))
 }
 
+/// Whether a fixture load asks for its rows' webhook steps to fire (`?deliverWebhooks=true`).
+/// By default they don't: loading test data is setting the scene, not an event a receiver
+/// should hear about. Changes left in the store's outbox are delivered after the request.
+fn deliver_webhooks(req: &Request<Bytes>) -> Result<bool, AdminError> {
+    match super::query_param(req, "deliverWebhooks") {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(AdminError::bad_request(format!("'deliverWebhooks' must be true or false, not '{other}'."))),
+    }
+}
+
 /// `POST /_emulator/orgs {"name": "t1", "from": "default" | "<snapshot>" | "<org>/<snapshot>", "fixture": {…}}`.
 fn create(orgs: &Orgs, req: &Request<Bytes>) -> AdminResult {
+    let deliver = deliver_webhooks(req)?;
     let body = body(req)?;
     let name = body.get("name").and_then(Json::as_str).ok_or_else(|| AdminError::bad_request("The body must name the org: {\"name\": \"…\"}."))?;
     let from = match body.get("from") {
@@ -79,7 +99,7 @@ fn create(orgs: &Orgs, req: &Request<Bytes>) -> AdminResult {
     };
     let org = match body.get("fixture") {
         None | Some(Json::Null) => orgs.create(name, from)?,
-        Some(doc @ Json::Object(_)) => orgs.create_with_layer(name, from, &FixtureFiles::document(doc))?,
+        Some(doc @ Json::Object(_)) => orgs.create_with_layer(name, from, &FixtureFiles::document(doc), deliver)?,
         Some(_) => return Err(AdminError::bad_request("'fixture' must be a fixture layer document: {\"formatVersion\": 1, \"schema\": …, \"data\": […]}.")),
     };
     let description = describe(orgs, &org, req);

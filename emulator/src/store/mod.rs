@@ -173,6 +173,25 @@ pub struct Link {
     pub present: bool,
 }
 
+/// A message that ran in a transaction without row changes of its own: a Custom API call,
+/// which fires the webhook steps registered on its message like a row change fires
+/// Create's or Update's. Its parameters are already in the `RemoteExecutionContext` form.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The message name (the Custom API's unique name).
+    pub message: &'static str,
+    /// The table it is bound to (`None`: unbound, PrimaryEntityName `none`).
+    pub entity: Option<String>,
+    /// The record a record-bound call is bound to.
+    pub record: Option<Uuid>,
+    /// The calling user (InitiatingUserId and UserId).
+    pub user: Uuid,
+    /// InputParameters, by name.
+    pub input: Vec<(String, serde_json::Value)>,
+    /// OutputParameters (the response properties), by name.
+    pub output: Vec<(String, serde_json::Value)>,
+}
+
 /// The table whose rows arm change capture: while no step is registered, commits record
 /// nothing, so bulk loads and benchmarks pay nothing for webhooks.
 const STEP_TABLE: &str = "sdkmessageprocessingstep";
@@ -189,6 +208,8 @@ pub struct Transaction<'a> {
     changes: Vec<Change>,
     /// Association changes, for webhook steps.
     links: Vec<Link>,
+    /// Messages without row changes (Custom API calls), for webhook steps.
+    invocations: Vec<Invocation>,
 }
 
 impl Transaction<'_> {
@@ -200,6 +221,17 @@ impl Transaction<'_> {
     /// The association changes made so far.
     pub fn links(&self) -> &[Link] {
         &self.links
+    }
+
+    /// The Custom API calls made so far.
+    pub fn invocations(&self) -> &[Invocation] {
+        &self.invocations
+    }
+
+    /// Records a Custom API call, whose webhook steps run when the transaction commits
+    /// (the synchronous ones failing it), like a row change's.
+    pub fn invoke(&mut self, invocation: Invocation) {
+        self.invocations.push(invocation);
     }
 
     /// Read access to the state as changed so far.
@@ -337,6 +369,7 @@ impl Transaction<'_> {
     fn rollback(&mut self) {
         self.changes.clear();
         self.links.clear();
+        self.invocations.clear();
         while let Some(u) = self.undo.pop() {
             match u {
                 Undo::Table { name, previous } => {
@@ -436,13 +469,13 @@ impl Store {
     /// Runs `f` atomically: either all its changes stay, or (on `Err`) none do.
     pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, changes: Vec::new(), links: Vec::new() };
+        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, changes: Vec::new(), links: Vec::new(), invocations: Vec::new() };
         // Undo on a panic too, so that even an emulator bug never leaves half a write.
         let run = |tx: &mut Transaction<'_>| {
             let result = f(tx)?;
             // Synchronous webhook steps run here, after the write and before the commit;
             // their failure is the write's. The changes they take are delivered by them.
-            let changed = !tx.changes.is_empty() || !tx.links.is_empty();
+            let changed = !tx.changes.is_empty() || !tx.links.is_empty() || !tx.invocations.is_empty();
             if changed && tx.state.table(STEP_TABLE).is_some_and(|t| !t.is_empty()) && crate::webhooks::pipeline::before_commit(self, tx)? {
                 tx.changes.clear();
             }

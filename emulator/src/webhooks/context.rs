@@ -44,7 +44,7 @@ pub(super) struct Context<'a> {
 }
 
 /// `{"__type":"<Type>:http://schemas…/Contracts", …}` with the marker first.
-fn typed(kind: &str, members: Vec<(&str, Json)>) -> Json {
+pub(super) fn typed(kind: &str, members: Vec<(&str, Json)>) -> Json {
     let mut m = Map::new();
     m.insert("__type".into(), Json::String(format!("{kind}:{CONTRACTS}")));
     for (k, v) in members {
@@ -59,7 +59,7 @@ fn pairs(items: Vec<(String, Json)>) -> Json {
 }
 
 /// `/Date(ms)/` (the slashes are escaped when the whole body is).
-fn date(t: OffsetDateTime) -> Json {
+pub(super) fn date(t: OffsetDateTime) -> Json {
     Json::String(format!("/Date({})/", t.unix_timestamp() * 1000 + i64::from(t.millisecond())))
 }
 

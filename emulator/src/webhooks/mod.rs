@@ -1,6 +1,8 @@
 //! Webhooks (wire reference §9): `sdkmessageprocessingstep` rows whose event handler is a
 //! webhook `serviceendpoint` (contract 8) get the `RemoteExecutionContext` POSTed to them
-//! when a matching Create, Update, Delete, Assign, SetState, Associate or Disassociate runs.
+//! when a matching Create, Update, Delete, Assign, SetState, Associate or Disassociate runs,
+//! or a Custom API is called ([`custom_message`]: the call is recorded in its transaction as
+//! an [`Invocation`], so it fires at the same point as a row change).
 //!
 //! While any step is registered, the store hands every transaction's row changes to
 //! [`pipeline::before_commit`] just before it commits. Synchronous steps (mode 0) are
@@ -8,7 +10,9 @@
 //! operation and the transaction (a whole `$batch` changeset) rolls back. Asynchronous
 //! steps (mode 1) are planned at the same point but queued, and the server starts them
 //! once the request is answered, so a rolled-back write never notifies anyone. Writes
-//! made outside a request (admin loads) go through the store's outbox and [`plan`] instead.
+//! made outside a request go through the store's outbox and [`plan`] instead: a fixture
+//! layer uploaded with `?deliverWebhooks=true` (otherwise the admin API empties the outbox
+//! after the load, and a sealed fixture's own rows never fire).
 //!
 //! The request's correlation id and depth ([`scope`]) are in every context; a receiver
 //! that calls back with the `x-ms-correlation-request-id` it was sent runs one level
@@ -17,6 +21,7 @@
 //! `/_emulator/webhooks/wait` to wait for some).
 
 mod context;
+pub mod custom_message;
 pub mod deliveries;
 mod job;
 pub mod pipeline;
@@ -34,7 +39,7 @@ use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use crate::org::Org;
-use crate::store::{Change, Link, Value};
+use crate::store::{Change, Invocation, Link, Value};
 use context::Context;
 use registration::{ImageKind, Step};
 
@@ -94,7 +99,7 @@ pub fn plan(org: &Org, host: &str) -> Vec<Delivery> {
         return Vec::new();
     }
     let origin = Origin { host: host.to_string(), correlation: org.ids.new_id(), depth: 1 };
-    plan_changes(org, &org.store.read(), &changes, &[], &origin)
+    plan_changes(org, &org.store.read(), &changes, &[], &[], &origin)
 }
 
 /// One message a change fires, with the context's parent when the message runs as a
@@ -125,9 +130,10 @@ fn events(change: &Change, changed: &BTreeMap<String, Value>) -> Vec<Event> {
     }
 }
 
-/// The deliveries `changes` and `links` call for, in pipeline order: per change and
-/// message, stage 10, then 20, then 40, each by rank; then the associations'.
-fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], links: &[Link], origin: &Origin) -> Vec<Delivery> {
+/// The deliveries `changes`, `links` and `invocations` call for, in pipeline order: per
+/// change and message, stage 10, then 20, then 40, each by rank; then the associations';
+/// then the Custom API calls'.
+fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], links: &[Link], invocations: &[Invocation], origin: &Origin) -> Vec<Delivery> {
     let steps = registration::steps(state);
     if steps.is_empty() {
         return Vec::new();
@@ -151,6 +157,12 @@ fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], link
         let message = if link.present { "Associate" } else { "Disassociate" };
         for step in by_stage(steps.iter().filter(|s| s.fires(message, &rel.entity1, &BTreeMap::new())).collect()) {
             out.push(deliver_link(org, origin, step, link, rel, message));
+        }
+    }
+    for call in invocations {
+        let table = call.entity.as_deref().unwrap_or("none");
+        for step in by_stage(steps.iter().filter(|s| s.fires(call.message, table, &BTreeMap::new())).collect()) {
+            out.push(custom_message::deliver(org, origin, step, call));
         }
     }
     out

@@ -38,7 +38,8 @@ pub fn before_commit(store: &Store, tx: &mut Transaction<'_>) -> Result<bool> {
     let origin = Origin { host: scope.host.clone(), correlation: scope.correlation.unwrap_or_default(), depth: scope.depth };
     let changes: Vec<Change> = tx.changes().to_vec();
     let links = tx.links().to_vec();
-    let planned = plan_changes(&scope.org, tx.state(), &changes, &links, &origin);
+    let invocations = tx.invocations().to_vec();
+    let planned = plan_changes(&scope.org, tx.state(), &changes, &links, &invocations, &origin);
     if planned.is_empty() {
         return Ok(true);
     }

@@ -44,6 +44,11 @@ pub struct CustomApi {
     pub response_type: Option<(String, Vec<(&'static str, &'static str)>)>,
     /// The canned response properties.
     pub response: Map<String, Json>,
+    /// Each request parameter's Custom API type (`Money`, `EntityReference`, …), which
+    /// its CSDL type alone doesn't tell, for the webhook context.
+    pub request_kinds: Vec<(&'static str, String)>,
+    /// Each response property's Custom API type.
+    pub response_kinds: Vec<(&'static str, String)>,
 }
 
 #[derive(Deserialize)]
@@ -123,14 +128,20 @@ fn build(api: ApiJson, known_table: &dyn Fn(&str) -> bool) -> std::result::Resul
         other => return Err(bad(format!("bindingType '{other}' is not Global, Entity or EntityCollection"))),
     };
     let mut params = Vec::with_capacity(api.request_parameters.len());
+    let mut request_kinds = Vec::with_capacity(api.request_parameters.len());
     for p in api.request_parameters {
         let ty = edm_type(&p.kind).ok_or_else(|| bad(format!("parameter '{}' has unknown type '{}'", p.unique_name, p.kind)))?;
-        params.push(Param { name: leak(p.unique_name), ty, required: !p.is_optional });
+        let name = leak(p.unique_name);
+        params.push(Param { name, ty, required: !p.is_optional });
+        request_kinds.push((name, p.kind));
     }
     let mut properties = Vec::with_capacity(api.response_properties.len());
+    let mut response_kinds = Vec::with_capacity(api.response_properties.len());
     for p in api.response_properties {
         let ty = edm_type(&p.kind).ok_or_else(|| bad(format!("response property '{}' has unknown type '{}'", p.unique_name, p.kind)))?;
-        properties.push((leak(p.unique_name), ty));
+        let name = leak(p.unique_name);
+        properties.push((name, ty));
+        response_kinds.push((name, p.kind));
     }
     if let Some(k) = api.response.keys().find(|k| !properties.iter().any(|(p, _)| p == k)) {
         return Err(bad(format!("the response gives '{k}', which is not a response property")));
@@ -145,7 +156,7 @@ fn build(api: ApiJson, known_table: &dyn Fn(&str) -> bool) -> std::result::Resul
         returns,
         run,
     };
-    Ok(CustomApi { message, response_type, response: api.response })
+    Ok(CustomApi { message, response_type, response: api.response, request_kinds, response_kinds })
 }
 
 /// Reads `custom-apis.json`. `known_table` says whether a bound table exists. Errors name
@@ -168,7 +179,9 @@ pub fn load(text: &str, known_table: &dyn Fn(&str) -> bool) -> std::result::Resu
     Ok(apis)
 }
 
-/// Answers a call with the fixture's response.
+/// Answers a call with the fixture's response, after recording the call for the webhook
+/// steps registered on its message (which run when the call's transaction commits: a
+/// failing synchronous one fails the call, or its whole changeset).
 fn run(ctx: &Ctx<'_, '_>, call: &Call) -> Result<Reply> {
     let api = ctx
         .metadata
@@ -177,8 +190,17 @@ fn run(ctx: &Ctx<'_, '_>, call: &Call) -> Result<Reply> {
         .find(|a| std::ptr::eq(&a.message, call.message))
         .ok_or_else(|| Error::internal(format!("custom API {} is not declared", call.message.name)))?;
     // A bound call names a record that must exist.
-    if matches!(call.target, super::Target::Record(_)) {
-        call.bound_record(&ctx.access.read())?;
+    let record = match call.target {
+        super::Target::Record(_) => Some(call.bound_record(&ctx.access.read())?.id),
+        _ => None,
+    };
+    let fires = crate::webhooks::custom_message::registered(&ctx.access.read(), call.message.name);
+    if fires {
+        let invocation = crate::webhooks::custom_message::invocation(api, &ctx.metadata, ctx.caller, record, &call.args);
+        ctx.access.write(|tx| {
+            tx.invoke(invocation);
+            Ok(())
+        })?;
     }
     match call.message.returns {
         Some(_) => Ok(response(ctx, call.message, api.response.clone())),
