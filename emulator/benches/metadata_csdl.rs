@@ -18,7 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod common;
 
-use common::{env_or, machine};
+use common::{env_or, machine, percentile};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -34,10 +34,6 @@ fn request(method: Method, path: &str, body: &str) -> Request<Bytes> {
         .header("mscrm.mergelabels", "true")
         .body(Bytes::from(body.to_string()))
         .expect("request")
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn report(name: &str, mut times: Vec<Duration>) {

@@ -20,26 +20,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod common;
 
-use common::{env_or, machine};
+use common::{env_or, machine, percentile, request};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use dataverse_emulator::{App, Clock, Org};
-use http::{Method, Request, StatusCode};
-
-fn request(method: Method, path: &str, body: &str) -> Request<Bytes> {
-    Request::builder()
-        .method(method)
-        .uri(format!("http://localhost{path}"))
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .body(Bytes::from(body.to_string()))
-        .expect("request")
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
+use http::{Method, StatusCode};
 
 fn report(name: &str, mut times: Vec<Duration>) {
     times.sort();

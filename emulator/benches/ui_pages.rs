@@ -23,7 +23,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod common;
 
-use common::{env_or, machine};
+use common::{env_or, machine, percentile};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -32,10 +32,6 @@ use http::{Method, Request, StatusCode};
 
 fn get(path: &str) -> Request<Bytes> {
     Request::builder().method(Method::GET).uri(format!("http://localhost{path}")).header("host", "localhost").body(Bytes::new()).expect("request")
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn main() {

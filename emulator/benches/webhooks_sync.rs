@@ -18,25 +18,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod common;
 
-use common::{env_or, machine};
+use common::{env_or, machine, percentile, request};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use dataverse_emulator::{App, Clock, Org};
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-
-fn request(method: Method, path: &str, body: &str) -> Request<Bytes> {
-    Request::builder()
-        .method(method)
-        .uri(format!("http://localhost{path}"))
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .body(Bytes::from(body.to_string()))
-        .expect("request")
-}
 
 /// Creates a row through the org's Web API and returns its id.
 fn create(app: &App, org: &str, set: &str, body: &str) -> String {
@@ -61,10 +50,6 @@ fn org_with_step(app: &App, name: &str, url: &str, mode: Option<i32>) {
     create(app, name, "sdkmessageprocessingsteps", &step);
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn report(name: &str, mut times: Vec<Duration>) {
     times.sort();
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
@@ -87,7 +72,7 @@ fn receiver() -> String {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { return };
                 tokio::spawn(async move {
-                    let service = service_fn(|_req| async { Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new()))) });
+                    let service = service_fn(|_req| async { Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(bytes::Bytes::new()))) });
                     let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                 });
             }

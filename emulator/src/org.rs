@@ -274,14 +274,7 @@ impl Org {
             }
             let metadata = tx.metadata();
             let w = WriteContext { org: self, metadata: &metadata, caller: self.settings.caller_id, now: self.clock.now(), seeding: true };
-            for (file, block) in blocks {
-                if let Err(e) = loader.load(tx, &w, &file, block) {
-                    failure = Some(e);
-                    return Err(Error::internal("fixture record"));
-                }
-            }
-            // The Custom APIs' messages, for webhook steps to be registered on.
-            crate::webhooks::custom_message::declare(tx, &w)
+            load_blocks(tx, &w, &mut loader, blocks, &mut failure)
         });
         match (outcome, failure) {
             (Ok(()), _) => Ok(layer.name),
@@ -298,14 +291,7 @@ impl Org {
         let w = WriteContext { org: self, metadata: &metadata, caller: self.settings.caller_id, now: self.clock.now(), seeding: true };
         let mut failure = None;
         let outcome = self.store.write(|tx| {
-            for (file, block) in blocks {
-                if let Err(e) = loader.load(tx, &w, &file, block) {
-                    failure = Some(e);
-                    return Err(Error::internal("fixture record"));
-                }
-            }
-            // The Custom APIs' messages, for webhook steps to be registered on.
-            crate::webhooks::custom_message::declare(tx, &w)
+            load_blocks(tx, &w, &mut loader, blocks, &mut failure)
         });
         match (outcome, failure) {
             (Ok(()), _) => Ok(()),
@@ -639,6 +625,25 @@ fn host_label(host: &str) -> Option<&str> {
     let (label, rest) = name.split_once('.')?;
     let is_ip = name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     (!is_ip && !label.is_empty() && !rest.is_empty()).then_some(label)
+}
+
+/// Loads a layer's record blocks inside its transaction, then declares the messages of the
+/// org's Custom APIs (for webhook steps to be registered on). A record's error is kept in
+/// `failure`, with its file, record and field; the transaction only learns that it failed.
+fn load_blocks(
+    tx: &mut crate::store::Transaction<'_>,
+    w: &WriteContext<'_>,
+    loader: &mut records::Loader<'_>,
+    blocks: Vec<(String, DataFile)>,
+    failure: &mut Option<FixtureError>,
+) -> Result<()> {
+    for (file, block) in blocks {
+        if let Err(e) = loader.load(tx, w, &file, block) {
+            *failure = Some(e);
+            return Err(Error::internal("fixture record"));
+        }
+    }
+    crate::webhooks::custom_message::declare(tx, w)
 }
 
 #[cfg(test)]

@@ -137,18 +137,5 @@ pub fn page(kind: Aadsts, detail: &str, now: OffsetDateTime) -> Reply {
     Reply::empty(StatusCode::BAD_REQUEST).with_body("text/html; charset=utf-8".to_string(), html.into()).header("cache-control", "no-store, no-cache")
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and attribute values (one escaper for every page served).
+pub use crate::wire::html::escape as html_escape;

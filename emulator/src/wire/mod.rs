@@ -4,6 +4,7 @@ pub mod batch;
 pub mod expand;
 pub mod format;
 pub mod headers;
+pub mod html;
 pub mod input;
 pub mod json;
 pub mod multipart;
