@@ -68,7 +68,7 @@ pub struct Entry {
     pub uri: Uri,
     /// Request headers.
     pub request_headers: HeaderMap,
-    /// Request body, at most [`STORED_BODY_LIMIT`] bytes.
+    /// Request body, at most `STORED_BODY_LIMIT` bytes.
     pub request_body: Bytes,
     /// Whether the request body was cut.
     pub request_body_cut: bool,

@@ -1,7 +1,7 @@
 //! FetchXML, Dataverse's XML query language, as the Web API takes it
 //! (`GET /accounts?fetchXml=<url-encoded xml>`).
 //!
-//! - [`parse`]: text → [`ast::Fetch`] with quick-xml, checked against the FetchXML schema
+//! - [`parse`](mod@parse): text → [`ast::Fetch`] with quick-xml, checked against the FetchXML schema
 //!   (no DTDs, no entity expansion).
 //! - [`compile`]: [`ast::Fetch`] → [`compile::FetchQuery`]: names resolved, conditions
 //!   ([`operators`]) compiled to the same [`crate::query::predicate::Predicate`]s and the
@@ -9,7 +9,7 @@
 //!   Link-entities become joins ([`crate::query::join`]) or semi-joins.
 //! - [`aggregate`]: `aggregate="true"` queries, grouped over the joined rows.
 //!
-//! The response is written by [`crate::operation::fetch`].
+//! The response is written by `operation::fetch`.
 
 pub mod aggregate;
 pub mod ast;

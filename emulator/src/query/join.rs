@@ -1,6 +1,6 @@
 //! FetchXML `link-entity` joins that add rows and columns (`inner`, `outer` and
 //! `matchfirstrowusingcrossapply`). The filtering link types (`any`, `exists`, …) never add
-//! rows; they compile to [`Predicate::Exists`](super::predicate::Predicate::Exists) instead.
+//! rows; they compile to [`super::predicate::Predicate::Exists`] instead.
 //!
 //! A joined row is the root record plus one slot per join, in document order, so a join
 //! can hang off the root or off an earlier join, and predicates and sort keys read link

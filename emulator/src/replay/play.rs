@@ -40,7 +40,7 @@ fn base_files(base: Option<&Path>) -> Result<Vec<(String, String)>, String> {
     Ok(merged.into_iter().collect())
 }
 
-/// Builds `dir/fixture` from `base` (see [`base_files`]) and the seed, and returns its
+/// Builds `dir/fixture` from `base` (see `base_files`) and the seed, and returns its
 /// path and notes about seed records and lookups left out.
 pub fn write_fixture(dir: &Path, base: Option<&Path>) -> Result<(PathBuf, Vec<String>), String> {
     write_fixture_to(dir, base, &dir.join(FIXTURE_DIR))

@@ -5,7 +5,7 @@
 //! [`route`] resolves the path against the catalog (so an unknown table is a 404 before
 //! anything runs) into a [`DefinitionPath`]; one file per endpoint builds the reply from the
 //! JSON in [`crate::metadata::definitions`]. Writes (creating, changing and deleting tables,
-//! columns, keys and relationships) are in [`write`].
+//! columns, keys and relationships) are in [`write`](mod@write).
 
 mod attributes;
 mod csdl;
@@ -169,7 +169,7 @@ fn not_found(message: String) -> Error {
 }
 
 /// Routes `EntityDefinitions…`, `RelationshipDefinitions…` and `GlobalOptionSetDefinitions…`:
-/// GETs are reads, the other methods writes (see [`write`]).
+/// GETs are reads, the other methods writes (see [`write`](mod@write)).
 pub fn route(method: &Method, segs: &[Segment], metadata: &Metadata) -> Result<Operation> {
     if method != Method::GET {
         return write::route(method, segs, || read_path(segs, metadata));

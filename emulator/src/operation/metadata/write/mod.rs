@@ -3,7 +3,7 @@
 //! (`…/Attributes`), alternate keys (`…/Keys`), relationships (`RelationshipDefinitions`)
 //! and global choices (`GlobalOptionSetDefinitions`).
 //!
-//! Every write works the same way ([`commit`]): inside one store transaction it copies the
+//! Every write works the same way (`commit`): inside one store transaction it copies the
 //! current schema, changes the copy, and hands it to the store, which adds or drops the
 //! tables' storage and re-indexes keys. The new schema is published only when the
 //! transaction commits, so a failing definition changes nothing, and the next request
