@@ -42,7 +42,9 @@ impl IdGenerator {
     /// The next id. Seeded ids are still well-formed version-4 GUIDs.
     pub fn new_id(&self) -> Uuid {
         match &self.seeded {
-            None => Uuid::new_v4(),
+            // The thread's CSPRNG (seeded once from the OS) rather than `Uuid::new_v4`,
+            // which asks the OS for every id: a system call per created row.
+            None => uuid::Builder::from_random_bytes(rand::random()).into_uuid(),
             Some(rng) => {
                 let mut bytes = [0u8; 16];
                 rng.lock().unwrap_or_else(|p| p.into_inner()).fill_bytes(&mut bytes);

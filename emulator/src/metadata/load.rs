@@ -239,7 +239,9 @@ fn table(t: TableJson) -> EntityDef {
         description: t.description,
         attributes,
         attribute_index: Default::default(),
-        two_option_columns: Default::default(),
+        two_option_defaults: Default::default(),
+        money_columns: Default::default(),
+        image_columns: Default::default(),
         keys: t
             .keys
             .into_iter()

@@ -26,6 +26,8 @@ pub const DEFAULT_IMAGE_MAX_KB: u32 = 10_240;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::store::LogicalName;
+
 /// A table (entity) definition.
 #[derive(Debug, Clone)]
 pub struct EntityDef {
@@ -60,11 +62,15 @@ pub struct EntityDef {
     /// Columns in definition order.
     pub attributes: Vec<AttributeDef>,
     /// Column index by logical name.
-    attribute_index: HashMap<String, usize>,
-    /// Where the two-option columns a create may set are: the ones whose metadata default
-    /// every new row gets. Kept with the index so a create doesn't scan every column
-    /// (hundreds on standard tables) for them.
-    two_option_columns: Vec<usize>,
+    attribute_index: HashMap<String, usize, foldhash::fast::RandomState>,
+    /// The defaults of the two-option columns a create may set: every new row gets them.
+    /// Kept with the index so a create doesn't scan every column (hundreds on standard
+    /// tables) for them, nor look their names up.
+    two_option_defaults: Vec<(LogicalName, bool)>,
+    /// Where the money columns are (not their `_base` copies), for the same reason.
+    money_columns: Vec<usize>,
+    /// Where the image columns are, for the same reason.
+    image_columns: Vec<usize>,
     /// Alternate keys: name and the columns that make them up.
     pub keys: Vec<KeyDef>,
     /// 1:N relationships where this table is the referenced (parent) side.
@@ -150,13 +156,40 @@ impl EntityDef {
     pub fn reindex(&mut self) {
         self.attribute_index =
             self.attributes.iter().enumerate().map(|(i, a)| (a.logical_name.clone(), i)).collect();
-        self.two_option_columns =
-            self.attributes.iter().enumerate().filter(|(_, a)| a.kind == AttributeType::Boolean && a.valid_for_create).map(|(i, _)| i).collect();
+        self.two_option_defaults = self
+            .attributes
+            .iter()
+            .filter(|a| a.kind == AttributeType::Boolean && a.valid_for_create)
+            .filter_map(|a| match a.default_value {
+                Some(serde_json::Value::Bool(b)) => Some((LogicalName::new(&a.logical_name), b)),
+                _ => None,
+            })
+            .collect();
+        // In name order, so a new row takes them without moving anything.
+        self.two_option_defaults.sort_by_key(|a| a.0);
+        self.money_columns = self
+            .attributes
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.kind == AttributeType::Money && !a.logical_name.ends_with("_base"))
+            .map(|(i, _)| i)
+            .collect();
+        self.image_columns = self.attributes.iter().enumerate().filter(|(_, a)| a.kind == AttributeType::Image).map(|(i, _)| i).collect();
     }
 
-    /// The two-option columns a create may set (see [`EntityDef::reindex`]).
-    pub fn two_option_columns(&self) -> impl Iterator<Item = &AttributeDef> {
-        self.two_option_columns.iter().map(|&i| &self.attributes[i])
+    /// The defaults of the two-option columns a create may set (see [`EntityDef::reindex`]).
+    pub fn two_option_defaults(&self) -> &[(LogicalName, bool)] {
+        &self.two_option_defaults
+    }
+
+    /// The image columns.
+    pub fn image_columns(&self) -> impl Iterator<Item = &AttributeDef> {
+        self.image_columns.iter().map(|&i| &self.attributes[i])
+    }
+
+    /// The money columns, without their `_base` copies.
+    pub fn money_columns(&self) -> impl Iterator<Item = &AttributeDef> {
+        self.money_columns.iter().map(|&i| &self.attributes[i])
     }
 
     /// A column by logical name.
@@ -188,7 +221,7 @@ impl EntityDef {
 /// The whole schema of one org.
 #[derive(Debug, Clone, Default)]
 pub struct Metadata {
-    entities: HashMap<String, Arc<EntityDef>>,
+    entities: HashMap<String, Arc<EntityDef>, foldhash::fast::RandomState>,
     by_set: HashMap<String, String>,
     /// Global choices by lower-cased name (sorted, so listings are stable).
     option_sets: BTreeMap<String, Arc<OptionSetDef>>,

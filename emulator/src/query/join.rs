@@ -110,10 +110,7 @@ impl Join {
 /// A synthetic intersect row; its id is derived from the pair so it is stable.
 fn intersect_row(column1: &str, a: Uuid, column2: &str, b: Uuid) -> Record {
     let id = Uuid::from_u128(a.as_u128() ^ b.as_u128().rotate_left(64));
-    let mut attributes = std::collections::BTreeMap::new();
-    attributes.insert(column1.to_string(), Value::Guid(a));
-    attributes.insert(column2.to_string(), Value::Guid(b));
-    Record { id, version: 0, attributes }
+    Record { id, version: 0, attributes: crate::store::Attributes::from([(column1, Value::Guid(a)), (column2, Value::Guid(b))]) }
 }
 
 /// Expands one root record into its joined rows.

@@ -8,13 +8,17 @@
 //! reader never sees half of one. The lock is a std lock (not tokio's) because it is never
 //! held across an `.await`: store operations are synchronous.
 
+mod attributes;
 mod compare;
 mod files;
 mod index;
+mod name;
 mod record;
 pub mod snapshot;
 mod value;
 
+pub use attributes::{Attributes, ColumnName};
+pub use name::LogicalName;
 pub use record::Record;
 pub use compare::{like, SortKey};
 pub use files::{Files, StoredFile, UploadSession};
@@ -29,10 +33,14 @@ use uuid::Uuid;
 use crate::error::{Code, Error, Result};
 use crate::metadata::{KeyDef, Metadata};
 
+/// A map keyed by ids and names the emulator made or checked itself: foldhash instead of
+/// SipHash, which was a tenth of a large fixture load.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The rows of one table plus its alternate-key index.
 #[derive(Debug, Default, Clone)]
 pub struct Table {
-    rows: HashMap<Uuid, Arc<Record>>,
+    rows: FastMap<Uuid, Arc<Record>>,
     key_defs: Vec<KeyDef>,
     /// key name → canonical key text → record id.
     key_index: HashMap<String, HashMap<String, Uuid>>,
@@ -101,7 +109,7 @@ impl Table {
 /// Everything one org stores.
 #[derive(Debug, Default, Clone)]
 pub struct State {
-    tables: HashMap<String, Table>,
+    tables: FastMap<String, Table>,
     /// N:N associations by relationship schema name: (entity1 id, entity2 id).
     associations: HashMap<String, BTreeSet<(Uuid, Uuid)>>,
     /// The last row version handed out; versions increase across the whole org.
@@ -140,7 +148,7 @@ impl State {
 }
 
 enum Undo {
-    Row { table: String, id: Uuid, previous: Option<Arc<Record>> },
+    Row { table: LogicalName, id: Uuid, previous: Option<Arc<Record>> },
     /// A table added, dropped or re-keyed by a schema change: its whole previous state.
     Table { name: String, previous: Option<Table> },
     Association { relationship: String, pair: (Uuid, Uuid), was_present: bool },
@@ -154,7 +162,7 @@ enum Undo {
 #[derive(Debug, Clone)]
 pub struct Change {
     /// The table's logical name.
-    pub table: String,
+    pub table: LogicalName,
     /// The row as it was before this change.
     pub before: Option<Arc<Record>>,
     /// The row as this change left it.
@@ -334,8 +342,9 @@ impl Transaction<'_> {
             t.unindex(p);
         }
         t.index(&record);
-        self.changes.push(Change { table: table.to_string(), before: previous.clone(), after: Some(record.clone()) });
-        self.undo.push(Undo::Row { table: table.to_string(), id: record.id, previous });
+        let table = LogicalName::new(table);
+        self.changes.push(Change { table, before: previous.clone(), after: Some(record.clone()) });
+        self.undo.push(Undo::Row { table, id: record.id, previous });
         Ok(record)
     }
 
@@ -344,8 +353,9 @@ impl Transaction<'_> {
         let t = self.state.tables.get_mut(table)?;
         let previous = t.rows.remove(&id)?;
         t.unindex(&previous);
-        self.changes.push(Change { table: table.to_string(), before: Some(previous.clone()), after: None });
-        self.undo.push(Undo::Row { table: table.to_string(), id, previous: Some(previous.clone()) });
+        let table = LogicalName::new(table);
+        self.changes.push(Change { table, before: Some(previous.clone()), after: None });
+        self.undo.push(Undo::Row { table, id, previous: Some(previous.clone()) });
         Some(previous)
     }
 
@@ -379,7 +389,7 @@ impl Transaction<'_> {
                     };
                 }
                 Undo::Row { table, id, previous } => {
-                    if let Some(t) = self.state.tables.get_mut(&table) {
+                    if let Some(t) = self.state.tables.get_mut(table.as_str()) {
                         if let Some(current) = t.rows.remove(&id) {
                             t.unindex(&current);
                         }

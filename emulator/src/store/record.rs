@@ -1,15 +1,13 @@
 //! A stored row.
 
-use std::collections::BTreeMap;
-
 use uuid::Uuid;
 
-use super::Value;
+use super::{Attributes, Value};
 
 /// One record of one table.
 ///
-/// `attributes` is a `BTreeMap` so that a record renders its columns in a stable,
-/// alphabetical order, which keeps responses and snapshots deterministic.
+/// `attributes` keeps its columns in alphabetical order, so that a record renders them in
+/// a stable order, which keeps responses and snapshots deterministic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// The primary key (also present in `attributes` under the primary id column).
@@ -18,7 +16,7 @@ pub struct Record {
     pub version: u64,
     /// Column values by logical name. A column that was never set is absent; one that
     /// was cleared holds [`Value::Null`].
-    pub attributes: BTreeMap<String, Value>,
+    pub attributes: Attributes,
 }
 
 impl Record {

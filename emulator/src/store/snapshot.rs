@@ -13,7 +13,7 @@
 //! N:N pair. Values carry their type, so a row comes back exactly as it was stored
 //! (system columns and row versions included) without going through the create pipeline.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{EntityRef, Record, State, Store, Table, Value};
+use super::{Attributes, EntityRef, Record, State, Store, Table, Value};
 use crate::metadata::Metadata;
 
 /// The store's rows and schema at one instant. Cheap to clone.
@@ -98,7 +98,7 @@ pub fn rows_to_json(state: &State) -> Json {
         let rows: Vec<Json> = rows
             .into_iter()
             .map(|r| {
-                let attributes: Map<String, Json> = r.attributes.iter().map(|(k, v)| (k.clone(), value_to_json(v))).collect();
+                let attributes: Map<String, Json> = r.attributes.iter().map(|(k, v)| (k.to_string(), value_to_json(v))).collect();
                 json!({ "id": r.id, "version": r.version, "attributes": attributes })
             })
             .collect();
@@ -133,7 +133,7 @@ pub fn state_from_json(metadata: &Metadata, data: &Json) -> Result<State, String
             let at = |what: &str| format!("table '{name}', row {i}: {what}");
             let id = row.get("id").and_then(Json::as_str).and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(|| at("'id' must be a GUID"))?;
             let version = row.get("version").and_then(Json::as_u64).ok_or_else(|| at("'version' must be a number"))?;
-            let mut attributes = BTreeMap::new();
+            let mut attributes = Attributes::new();
             for (column, v) in row.get("attributes").and_then(Json::as_object).unwrap_or(&empty) {
                 let value = value_from_json(v).map_err(|e| at(&format!("column '{column}': {e}")))?;
                 attributes.insert(column.clone(), value);

@@ -1,10 +1,8 @@
 //! Store transactions: all-or-nothing, with the alternate-key index kept in step.
 
-use std::collections::BTreeMap;
-
 use uuid::Uuid;
 
-use super::{Record, Store, Value};
+use super::{Attributes, Record, Store, Value};
 use crate::error::{Code, Error};
 use crate::metadata::{load_tables, Metadata};
 
@@ -14,9 +12,7 @@ fn metadata() -> Metadata {
 }
 
 fn account(id: Uuid, number: &str) -> Record {
-    let mut attributes = BTreeMap::new();
-    attributes.insert("accountid".to_string(), Value::Guid(id));
-    attributes.insert("accountnumber".to_string(), Value::String(number.to_string()));
+    let attributes = Attributes::from([("accountid", Value::Guid(id)), ("accountnumber", Value::String(number.to_string()))]);
     Record { id, version: 1, attributes }
 }
 

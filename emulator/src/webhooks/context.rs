@@ -3,13 +3,11 @@
 //! `[{"key":…,"value":…}]` pairs, typed values with a leading `__type` marker, dates as
 //! `\/Date(ms)\/`, and every `/` escaped as `\/`.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Map, Value as Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::store::{Record, Value};
+use crate::store::{Attributes, Record, Value};
 
 /// The namespace every typed value's `__type` names.
 const CONTRACTS: &str = "http://schemas.microsoft.com/xrm/2011/Contracts";
@@ -103,11 +101,11 @@ fn value(v: &Value) -> Json {
 }
 
 /// An `Entity` with the given columns (`None`: all of them).
-pub(super) fn entity(logical_name: &str, id: Uuid, attributes: &BTreeMap<String, Value>, only: Option<&[String]>) -> Json {
+pub(super) fn entity(logical_name: &str, id: Uuid, attributes: &Attributes, only: Option<&[String]>) -> Json {
     let attrs = attributes
         .iter()
-        .filter(|(k, _)| only.is_none_or(|o| o.iter().any(|c| c == *k)))
-        .map(|(k, v)| (k.clone(), value(v)))
+        .filter(|(k, _)| only.is_none_or(|o| o.iter().any(|c| c.as_str() == k.as_str())))
+        .map(|(k, v)| (k.to_string(), value(v)))
         .collect();
     typed(
         "Entity",

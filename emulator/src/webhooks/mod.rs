@@ -33,13 +33,12 @@ mod tls;
 pub use deliveries::Deliveries;
 pub use send::send;
 
-use std::collections::BTreeMap;
 
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use crate::org::Org;
-use crate::store::{Change, Invocation, Link, Value};
+use crate::store::{Attributes, Change, Invocation, Link, Value};
 use context::Context;
 use registration::{ImageKind, Step};
 
@@ -112,7 +111,7 @@ struct Event {
 /// The messages one row change fires. An Update that changes the owner also runs Assign,
 /// and one that changes `statecode`/`statuscode` also runs SetState, as Dataverse does
 /// when the Web API updates those columns: steps registered on Assign or SetState still fire.
-fn events(change: &Change, changed: &BTreeMap<String, Value>) -> Vec<Event> {
+fn events(change: &Change, changed: &Attributes) -> Vec<Event> {
     match (&change.before, &change.after) {
         (None, Some(_)) => vec![Event { message: "Create", parent: None }],
         (Some(_), None) => vec![Event { message: "Delete", parent: None }],
@@ -155,13 +154,13 @@ fn plan_changes(org: &Org, state: &crate::store::State, changes: &[Change], link
     for link in links {
         let Some(rel) = metadata.entities().flat_map(|e| e.many_to_many.iter()).find(|r| r.schema_name == link.relationship) else { continue };
         let message = if link.present { "Associate" } else { "Disassociate" };
-        for step in by_stage(steps.iter().filter(|s| s.fires(message, &rel.entity1, &BTreeMap::new())).collect()) {
+        for step in by_stage(steps.iter().filter(|s| s.fires(message, &rel.entity1, &Attributes::new())).collect()) {
             out.push(deliver_link(org, origin, step, link, rel, message));
         }
     }
     for call in invocations {
         let table = call.entity.as_deref().unwrap_or("none");
-        for step in by_stage(steps.iter().filter(|s| s.fires(call.message, table, &BTreeMap::new())).collect()) {
+        for step in by_stage(steps.iter().filter(|s| s.fires(call.message, table, &Attributes::new())).collect()) {
             out.push(custom_message::deliver(org, origin, step, call));
         }
     }
@@ -184,16 +183,16 @@ fn deliver_link(org: &Org, origin: &Origin, step: &Step, link: &Link, rel: &crat
 }
 
 /// The columns an update changed (every column for a create or delete).
-fn changed_columns(change: &Change) -> BTreeMap<String, Value> {
+fn changed_columns(change: &Change) -> Attributes {
     match (&change.before, &change.after) {
-        (Some(b), Some(a)) => a.attributes.iter().filter(|(k, v)| b.attributes.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        (Some(b), Some(a)) => a.attributes.iter().filter(|(k, v)| b.attributes.get(k) != Some(*v)).map(|(k, v)| (*k, v.clone())).collect(),
         (_, Some(a)) => a.attributes.clone(),
         (Some(b), None) => b.attributes.clone(),
-        (None, None) => BTreeMap::new(),
+        (None, None) => Attributes::new(),
     }
 }
 
-fn deliver(org: &Org, origin: &Origin, step: &Step, change: &Change, event: &Event, changed: &BTreeMap<String, Value>) -> Delivery {
+fn deliver(org: &Org, origin: &Origin, step: &Step, change: &Change, event: &Event, changed: &Attributes) -> Delivery {
     let record = change.after.as_ref().or(change.before.as_ref()).expect("a change has a row");
     let entity = change.table.as_str();
     let message = event.message;

@@ -1,11 +1,9 @@
 //! Reads the webhook registrations out of the org's rows: enabled steps, the webhook
 //! service endpoint each is bound to, its message and table, and its images.
 
-use std::collections::BTreeMap;
-
 use uuid::Uuid;
 
-use crate::store::{Record, State, Value};
+use crate::store::{Attributes, Record, State, Value};
 
 /// `serviceendpoint.contract` for a webhook.
 const WEBHOOK: i32 = 8;
@@ -104,7 +102,7 @@ pub(super) struct Step {
 
 impl Step {
     /// Whether a `message` on `table` changing `changed` fires this step.
-    pub(super) fn fires(&self, message: &str, table: &str, changed: &BTreeMap<String, Value>) -> bool {
+    pub(super) fn fires(&self, message: &str, table: &str, changed: &Attributes) -> bool {
         self.message.eq_ignore_ascii_case(message)
             && self.table.as_deref().is_none_or(|t| t == table)
             && (message != "Update" || self.filtering.is_empty() || self.filtering.iter().any(|c| changed.contains_key(c)))

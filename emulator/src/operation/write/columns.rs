@@ -1,21 +1,20 @@
 //! Columns the platform fills in: defaults, system columns, and computed columns.
 
-use std::collections::BTreeMap;
-
 use crate::metadata::{AttributeType, EntityDef};
-use crate::store::{EntityRef, Value};
+use crate::logical_name;
+use crate::store::{Attributes, ColumnName, EntityRef, Value};
 
 use super::WriteContext;
 
 /// Sets a reference column, as a lookup or (for plain Uniqueidentifier columns such as
 /// activityparty.owningbusinessunit) as a GUID. Columns the table lacks are skipped.
-pub(super) fn set_lookup(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>, name: &str, value: Value) {
-    let Some(attr) = entity.attribute(name) else { return };
+pub(super) fn set_lookup(entity: &EntityDef, attrs: &mut Attributes, name: impl ColumnName, value: Value) {
+    let Some(attr) = entity.attribute(name.text()) else { return };
     let value = match (attr.kind, value) {
         (AttributeType::Uniqueidentifier, Value::Lookup(r)) => Value::Guid(r.id),
         (_, v) => v,
     };
-    attrs.insert(name.to_string(), value);
+    attrs.insert(name, value);
 }
 
 fn reference(logical_name: &str, id: uuid::Uuid) -> Value {
@@ -23,15 +22,13 @@ fn reference(logical_name: &str, id: uuid::Uuid) -> Value {
 }
 
 /// Column defaults from metadata: two-option defaults and the initial state.
-pub(super) fn defaults(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
-    for attr in entity.two_option_columns() {
-        if let Some(serde_json::Value::Bool(b)) = attr.default_value {
-            attrs.insert(attr.logical_name.clone(), Value::Boolean(b));
-        }
+pub(super) fn defaults(entity: &EntityDef, attrs: &mut Attributes) {
+    for &(name, default) in entity.two_option_defaults() {
+        attrs.insert(name, Value::Boolean(default));
     }
     if let Some(state) = entity.attribute("statecode").filter(|a| a.kind == AttributeType::State) {
         if let Some(first) = state.options.first() {
-            attrs.insert("statecode".into(), Value::Choice(first.value));
+            attrs.insert(logical_name!("statecode"), Value::Choice(first.value));
         }
     }
 }
@@ -40,7 +37,7 @@ pub(super) fn defaults(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) 
 /// `statuscode` (and every create without one) gets the state's default status reason, as
 /// Dataverse documents. A status reason the write gives is kept as given; one that doesn't
 /// belong to the state is refused by validation.
-pub(super) fn status_for_state(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>, status_given: bool, state_given: bool) {
+pub(super) fn status_for_state(entity: &EntityDef, attrs: &mut Attributes, status_given: bool, state_given: bool) {
     let (Some(state_attr), Some(status_attr)) = (entity.attribute("statecode"), entity.attribute("statuscode")) else { return };
     let Some(Value::Choice(state)) = attrs.get("statecode").cloned() else { return };
     let has_status = matches!(attrs.get("statuscode"), Some(Value::Choice(_)));
@@ -52,63 +49,61 @@ pub(super) fn status_for_state(entity: &EntityDef, attrs: &mut BTreeMap<String, 
         .and_then(|o| o.default_status)
         .or_else(|| status_attr.options.iter().find(|o| o.state == Some(state)).map(|o| o.value));
     if let Some(d) = default {
-        attrs.insert("statuscode".into(), Value::Choice(d));
+        attrs.insert(logical_name!("statuscode"), Value::Choice(d));
     }
 }
 
 /// System columns of a new record.
-pub(super) fn on_create(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+pub(super) fn on_create(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut Attributes) {
     let s = &w.org.settings;
     let created = match attrs.get("overriddencreatedon") {
         Some(Value::DateTime(t)) => *t,
         _ => w.now,
     };
-    for (name, value) in [("createdon", Value::DateTime(created)), ("modifiedon", Value::DateTime(w.now))] {
-        if entity.attribute(name).is_some() {
-            attrs.insert(name.into(), value);
+    for (name, value) in [(logical_name!("createdon"), Value::DateTime(created)), (logical_name!("modifiedon"), Value::DateTime(w.now))] {
+        if entity.attribute(&name).is_some() {
+            attrs.insert(name, value);
         }
     }
-    for name in ["createdby", "modifiedby"] {
+    for name in [logical_name!("createdby"), logical_name!("modifiedby")] {
         set_lookup(entity, attrs, name, reference("systemuser", w.caller));
     }
     if entity.attribute("ownerid").is_some() && attrs.get("ownerid").is_none_or(Value::is_null) {
-        attrs.insert("ownerid".into(), reference("systemuser", w.caller));
+        attrs.insert(logical_name!("ownerid"), reference("systemuser", w.caller));
     }
     owning_columns(entity, attrs);
     if attrs.get("ownerid").is_some_and(|o| !o.is_null()) {
-        set_lookup(entity, attrs, "owningbusinessunit", reference("businessunit", s.business_unit_id));
+        set_lookup(entity, attrs, logical_name!("owningbusinessunit"), reference("businessunit", s.business_unit_id));
     }
     if entity.is_activity && entity.attribute("activitytypecode").is_some() {
-        attrs.insert("activitytypecode".into(), Value::String(entity.logical_name.clone()));
+        attrs.insert(logical_name!("activitytypecode"), Value::String(entity.logical_name.clone()));
     }
     money_columns(w, entity, attrs);
 }
 
 /// `owninguser` / `owningteam` follow `ownerid`.
-fn owning_columns(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+fn owning_columns(entity: &EntityDef, attrs: &mut Attributes) {
     if let Some(Value::Lookup(owner)) = attrs.get("ownerid").cloned() {
         let (user, team) = if owner.logical_name == "team" { (Value::Null, Value::Lookup(owner)) } else { (Value::Lookup(owner), Value::Null) };
-        set_lookup(entity, attrs, "owninguser", user);
-        set_lookup(entity, attrs, "owningteam", team);
+        set_lookup(entity, attrs, logical_name!("owninguser"), user);
+        set_lookup(entity, attrs, logical_name!("owningteam"), team);
     }
 }
 
 /// System columns of an updated record.
-pub(super) fn on_update(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+pub(super) fn on_update(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut Attributes) {
     if entity.attribute("modifiedon").is_some() {
-        attrs.insert("modifiedon".into(), Value::DateTime(w.now));
+        attrs.insert(logical_name!("modifiedon"), Value::DateTime(w.now));
     }
-    set_lookup(entity, attrs, "modifiedby", reference("systemuser", w.caller));
+    set_lookup(entity, attrs, logical_name!("modifiedby"), reference("systemuser", w.caller));
     owning_columns(entity, attrs);
     money_columns(w, entity, attrs);
 }
 
 /// A record with money gets the base currency, exchange rate 1, and `<col>_base` copies.
-fn money_columns(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+fn money_columns(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut Attributes) {
     let money: Vec<(String, Value)> = entity
-        .attributes
-        .iter()
-        .filter(|a| a.kind == AttributeType::Money && !a.logical_name.ends_with("_base"))
+        .money_columns()
         .filter_map(|a| attrs.get(&a.logical_name).map(|v| (a.logical_name.clone(), v.clone())))
         .collect();
     if money.iter().all(|(_, v)| v.is_null()) {
@@ -117,10 +112,10 @@ fn money_columns(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<
     if entity.attribute("transactioncurrencyid").is_some_and(|a| a.kind.is_lookup())
         && attrs.get("transactioncurrencyid").is_none_or(Value::is_null)
     {
-        attrs.insert("transactioncurrencyid".into(), reference("transactioncurrency", w.org.settings.base_currency_id));
+        attrs.insert(logical_name!("transactioncurrencyid"), reference("transactioncurrency", w.org.settings.base_currency_id));
     }
     if entity.attribute("exchangerate").is_some() {
-        attrs.insert("exchangerate".into(), Value::Decimal(rust_decimal::Decimal::ONE));
+        attrs.insert(logical_name!("exchangerate"), Value::Decimal(rust_decimal::Decimal::ONE));
     }
     for (name, value) in money {
         let base = format!("{name}_base");
@@ -131,7 +126,7 @@ fn money_columns(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut BTreeMap<
 }
 
 /// Computed columns: `fullname` from first and last name (contact, lead, systemuser).
-pub(super) fn computed(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) {
+pub(super) fn computed(entity: &EntityDef, attrs: &mut Attributes) {
     if entity.attribute("fullname").is_some() && entity.attribute("firstname").is_some() && entity.attribute("lastname").is_some() {
         let part = |n: &str| match attrs.get(n) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
@@ -139,13 +134,13 @@ pub(super) fn computed(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>) 
         };
         let full: Vec<String> = [part("firstname"), part("lastname")].into_iter().flatten().collect();
         let value = if full.is_empty() { Value::Null } else { Value::String(full.join(" ")) };
-        attrs.insert("fullname".into(), value);
+        attrs.insert(logical_name!("fullname"), value);
     }
 }
 
 /// Stores the row version in `versionnumber` where the table has it.
-pub(super) fn set_version(entity: &EntityDef, attrs: &mut BTreeMap<String, Value>, version: u64) {
+pub(super) fn set_version(entity: &EntityDef, attrs: &mut Attributes, version: u64) {
     if entity.attribute("versionnumber").is_some() {
-        attrs.insert("versionnumber".into(), Value::BigInt(i64::try_from(version).unwrap_or(i64::MAX)));
+        attrs.insert(logical_name!("versionnumber"), Value::BigInt(i64::try_from(version).unwrap_or(i64::MAX)));
     }
 }

@@ -3,8 +3,6 @@
 //! uploaded with `PATCH …/entityimage` and one set on create all end the same way, and a
 //! failed write leaves no stored file behind.
 
-use std::collections::BTreeMap;
-
 use base64::Engine;
 use bytes::Bytes;
 use time::OffsetDateTime;
@@ -12,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{Code, Error, Result};
 use crate::metadata::{AttributeDef, AttributeType, EntityDef, DEFAULT_FILE_MAX_KB, DEFAULT_IMAGE_MAX_KB};
-use crate::store::{Record, StoredFile, Transaction, Value};
+use crate::store::{Attributes, Record, StoredFile, Transaction, Value};
 use crate::wire::input::EntityInput;
 
 use super::WriteContext;
@@ -112,10 +110,10 @@ pub(super) fn sync_images(
     w: &WriteContext<'_>,
     entity: &EntityDef,
     id: Uuid,
-    before: Option<&BTreeMap<String, Value>>,
-    attrs: &mut BTreeMap<String, Value>,
+    before: Option<&Attributes>,
+    attrs: &mut Attributes,
 ) -> Result<()> {
-    for attr in entity.attributes.iter().filter(|a| a.kind == AttributeType::Image) {
+    for attr in entity.image_columns() {
         let col = &attr.logical_name;
         let old = before.and_then(|b| b.get(col)).unwrap_or(&Value::Null);
         let new = attrs.get(col).cloned().unwrap_or(Value::Null);
@@ -157,7 +155,7 @@ pub(super) fn sync_images(
 
 /// A note's attachment: `documentbody` is base64 text; the service fills in `filesize`
 /// and `isdocument` from it, and refuses one over the org's upload limit.
-pub(super) fn sync_attachment(entity: &EntityDef, before: Option<&BTreeMap<String, Value>>, attrs: &mut BTreeMap<String, Value>) -> Result<()> {
+pub(super) fn sync_attachment(entity: &EntityDef, before: Option<&Attributes>, attrs: &mut Attributes) -> Result<()> {
     if entity.logical_name != "annotation" {
         return Ok(());
     }
@@ -178,8 +176,8 @@ pub(super) fn sync_attachment(entity: &EntityDef, before: Option<&BTreeMap<Strin
         }
         _ => None,
     };
-    attrs.insert("filesize".into(), size.map_or(Value::Null, |s| Value::Int(i32::try_from(s).unwrap_or(i32::MAX))));
-    attrs.insert("isdocument".into(), Value::Boolean(size.is_some()));
+    attrs.insert(crate::logical_name!("filesize"), size.map_or(Value::Null, |s| Value::Int(i32::try_from(s).unwrap_or(i32::MAX))));
+    attrs.insert(crate::logical_name!("isdocument"), Value::Boolean(size.is_some()));
     Ok(())
 }
 

@@ -10,7 +10,6 @@ mod validate;
 
 pub use related::{associate, delete, disassociate};
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -19,7 +18,7 @@ use uuid::Uuid;
 use crate::error::{Code, Error, Result};
 use crate::metadata::{EntityDef, SingleValued};
 use crate::org::Org;
-use crate::store::{EntityRef, Record, Transaction, Value};
+use crate::store::{Attributes, EntityRef, Record, Transaction, Value};
 use crate::wire::input::{EntityInput, Field};
 
 use super::target::{self, Locator};
@@ -70,7 +69,7 @@ fn apply_fields(
     tx: &mut Transaction<'_>,
     w: &WriteContext<'_>,
     entity: &EntityDef,
-    attrs: &mut BTreeMap<String, Value>,
+    attrs: &mut Attributes,
     input: EntityInput,
     mode: Mode,
 ) -> Result<Vec<Field>> {
@@ -134,7 +133,9 @@ pub fn create_with(
     if tx.state().get(&entity.logical_name, id).is_some() {
         return Err(Error::new(Code::DuplicateRecord, "Cannot insert duplicate key."));
     }
-    let mut attrs = BTreeMap::new();
+    // Room for the defaults, the body and the dozen or so system columns, so the row is
+    // allocated once.
+    let mut attrs = Attributes::with_capacity(entity.two_option_defaults().len() + input.fields.len() + 16);
     columns::defaults(entity, &mut attrs);
     let status_given = mentions(&input, &extra, "statuscode");
     let later = apply_fields(tx, w, entity, &mut attrs, input, Mode::Create)?;

@@ -2,17 +2,15 @@
 //! values, status reasons that belong to the record's state, and closed activities that
 //! only reopen.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
 use crate::error::{Code, Error, Result};
 use crate::metadata::{AttributeDef, AttributeType, EntityDef};
-use crate::store::Value;
+use crate::store::{Attributes, Value};
 
 /// Checks every column of a record about to be stored.
-pub(super) fn record(entity: &EntityDef, attrs: &BTreeMap<String, Value>, id: Uuid) -> Result<()> {
+pub(super) fn record(entity: &EntityDef, attrs: &Attributes, id: Uuid) -> Result<()> {
     for (name, value) in attrs {
         let Some(attr) = entity.attribute(name) else { continue };
         let out_of_range = || {
