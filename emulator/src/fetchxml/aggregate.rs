@@ -90,7 +90,7 @@ pub fn run(
                                     }
                                 }
                                 if wants(LOOKUP_LOGICAL_NAME) {
-                                    row.insert(format!("{}@{LOOKUP_LOGICAL_NAME}", m.alias), Json::String(r.logical_name.clone()));
+                                    row.insert(format!("{}@{LOOKUP_LOGICAL_NAME}", m.alias), Json::String(r.logical_name.to_string()));
                                 }
                             } else if wants(FORMATTED_VALUE) {
                                 if let Some(f) = crate::wire::format::formatted(attr, &v, "$") {

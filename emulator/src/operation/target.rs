@@ -65,7 +65,7 @@ fn key_value(entity: &EntityDef, column: &str, literal: &Literal) -> Result<Valu
             Value::Choice(i32::try_from(*i).map_err(|_| mismatch())?)
         }
         (AttributeType::Uniqueidentifier, Literal::Guid(g)) => Value::Guid(*g),
-        (k, Literal::Guid(g)) if k.is_lookup() => Value::Lookup(EntityRef { logical_name: String::new(), id: *g }),
+        (k, Literal::Guid(g)) if k.is_lookup() => Value::Lookup(EntityRef { logical_name: "".into(), id: *g }),
         (AttributeType::Boolean, Literal::Boolean(b)) => Value::Boolean(*b),
         _ => return Err(mismatch()),
     })
@@ -159,17 +159,66 @@ pub fn locator_from_url(metadata: &Metadata, url: &str) -> Result<Locator> {
     if path.starts_with('$') {
         return Err(Error::new(Code::BadRequest, format!("Content-ID Reference: '{path}' does not exist in the batch context.")));
     }
+    match by_id(metadata, path) {
+        Some(locator) => Ok(locator),
+        None => parse_locator(metadata, path).map_err(|e| e.unwrap_or_else(bad)),
+    }
+}
+
+/// [`locator_from_url`] through the resource-path parser; `Err(None)` is "not a record URL".
+fn parse_locator(metadata: &Metadata, path: &str) -> std::result::Result<Locator, Option<Error>> {
+    let bad = || None;
     let parsed = odata_parser::parse_resource_path(path).map_err(|_| bad())?;
     let [Segment::Identifier { name, parens: Some(parens) }] = parsed.segments.as_slice() else {
         return Err(bad());
     };
-    let entity = metadata.entity_by_set(name).ok_or_else(|| Error::segment_not_found(name))?;
-    Ok(Locator { entity: entity.logical_name.clone(), key: key_from_parens(entity, parens)? })
+    let entity = metadata.entity_by_set(name).ok_or_else(|| Some(Error::segment_not_found(name)))?;
+    Ok(Locator { entity: entity.logical_name.clone(), key: key_from_parens(entity, parens).map_err(Some)? })
+}
+
+/// The common form, `contacts(<hyphenated id>)` of a known set, without the full parser:
+/// every bind of a fixture load or a deep insert goes through here. Anything else (keys,
+/// braces, unknown sets, stray characters) returns `None` and takes the parser's path,
+/// errors included.
+fn by_id(metadata: &Metadata, path: &str) -> Option<Locator> {
+    let (set, rest) = path.split_once('(')?;
+    let id = rest.strip_suffix(')')?;
+    let hyphens = id.len() == 36 && id.char_indices().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() });
+    if !hyphens {
+        return None;
+    }
+    let entity = metadata.entity_by_set(set)?;
+    Some(Locator { entity: entity.logical_name.clone(), key: Key::Id(Uuid::parse_str(id).ok()?) })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::relative_path;
+    use super::*;
+
+    /// The shortcut for `set(<id>)` answers exactly what the parser does, and leaves
+    /// everything else to it.
+    #[test]
+    fn by_id_agrees_with_the_parser() {
+        let tables = fixtures::DEFAULT_ORG.iter().filter(|(p, _)| p.starts_with("tables/")).map(|(p, t)| (*p, *t));
+        let metadata = Metadata::new(crate::metadata::load_tables(tables).unwrap());
+        let id = "a0000000-0000-4000-8000-00000000000A";
+        for path in [format!("contacts({id})"), format!("accounts({})", id.to_lowercase())] {
+            let fast = by_id(&metadata, &path).expect("shortcut");
+            let parsed = parse_locator(&metadata, &path).expect("parser");
+            assert_eq!((fast.entity, format!("{:?}", fast.key)), (parsed.entity, format!("{:?}", parsed.key)), "{path}");
+        }
+        for path in [
+            format!("contacts({{{id}}})"),
+            format!("nosuchset({id})"),
+            format!("contacts({id}x)"),
+            format!("contacts({})", &id[1..]),
+            format!("contacts({})", id.replace('-', "_")),
+            "accounts(accountnumber='A-1')".to_string(),
+            format!("contacts({id})/parentcustomerid_account"),
+        ] {
+            assert!(by_id(&metadata, &path).is_none(), "{path}");
+        }
+    }
 
     #[test]
     fn record_urls_in_every_form() {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use uuid::Uuid;
 
-use super::{Transaction, Undo};
+use super::{FileUndo, Transaction, Undo};
 
 /// The contents of one file or image column of one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +126,7 @@ impl Transaction<'_> {
     /// Stores (or with `None` removes) the file of one column of one record.
     pub fn put_file(&mut self, table: &str, record: Uuid, column: &str, file: Option<StoredFile>) {
         let previous = self.state.files.set(table, record, column, file.map(Arc::new));
-        self.undo.push(Undo::File { table: table.to_string(), record, column: column.to_string(), previous });
+        self.undo.push(Undo::File(Box::new(FileUndo { table: table.to_string(), record, column: column.to_string(), previous })));
     }
 
     /// Removes every file of a record (the record is being deleted).

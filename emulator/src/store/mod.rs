@@ -38,8 +38,10 @@ use crate::metadata::{KeyDef, Metadata};
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The rows of one table plus its alternate-key index.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Table {
+    /// The table's logical name, interned once for every undo entry and change of its rows.
+    name: LogicalName,
     rows: FastMap<Uuid, Arc<Record>>,
     key_defs: Vec<KeyDef>,
     /// key name → canonical key text → record id.
@@ -49,6 +51,17 @@ pub struct Table {
 }
 
 impl Table {
+    /// An empty table with these alternate keys.
+    fn new(name: &str, key_defs: Vec<KeyDef>) -> Table {
+        Table {
+            name: LogicalName::new(name),
+            rows: FastMap::default(),
+            key_defs,
+            key_index: HashMap::new(),
+            columns: index::ColumnIndexes::default(),
+        }
+    }
+
     fn key_text(def: &KeyDef, record: &Record) -> Option<String> {
         let parts: Option<Vec<String>> = def.attributes.iter().map(|a| record.get(a).key_text()).collect();
         parts.map(|p| p.join("\u{1f}"))
@@ -147,13 +160,23 @@ impl State {
     }
 }
 
+/// One step of a transaction's undo log. A bulk load writes one per row, so the common
+/// entry (`Row`) is kept small and the rare large ones are boxed.
 enum Undo {
     Row { table: LogicalName, id: Uuid, previous: Option<Arc<Record>> },
     /// A table added, dropped or re-keyed by a schema change: its whole previous state.
-    Table { name: String, previous: Option<Table> },
-    Association { relationship: String, pair: (Uuid, Uuid), was_present: bool },
-    File { table: String, record: Uuid, column: String, previous: Option<Arc<StoredFile>> },
+    Table { name: String, previous: Option<Box<Table>> },
+    Association { relationship: LogicalName, pair: (Uuid, Uuid), was_present: bool },
+    File(Box<FileUndo>),
     Session { token: String, previous: Option<Arc<UploadSession>> },
+}
+
+/// A file column's previous content.
+struct FileUndo {
+    table: String,
+    record: Uuid,
+    column: String,
+    previous: Option<Arc<StoredFile>>,
 }
 
 /// One row change a committed transaction made, in order: `before` `None` is a create,
@@ -212,6 +235,10 @@ pub struct Transaction<'a> {
     schema: &'a RwLock<Arc<Metadata>>,
     /// A schema changed by this transaction, published only when it commits.
     pending_schema: Option<Arc<Metadata>>,
+    /// Whether row changes are recorded: only while a webhook step is registered (from the
+    /// moment one is, in this transaction or before it), so bulk loads don't keep a second
+    /// list of every row they wrote.
+    capture: bool,
     /// Row changes, for the commit outbox.
     changes: Vec<Change>,
     /// Association changes, for webhook steps.
@@ -262,7 +289,7 @@ impl Transaction<'_> {
     pub fn set_metadata(&mut self, metadata: Metadata) -> Result<()> {
         let dropped: Vec<String> = self.state.tables.keys().filter(|t| metadata.entity(t).is_none()).cloned().collect();
         for name in dropped {
-            let previous = self.state.tables.remove(&name);
+            let previous = self.state.tables.remove(&name).map(Box::new);
             self.undo.push(Undo::Table { name, previous });
         }
         for e in metadata.entities() {
@@ -274,7 +301,7 @@ impl Transaction<'_> {
                 continue;
             }
             let previous = self.state.tables.remove(&e.logical_name);
-            let mut table = Table { key_defs: e.keys.clone(), ..Default::default() };
+            let mut table = Table::new(&e.logical_name, e.keys.clone());
             let mut conflict = None;
             for record in previous.iter().flat_map(|p| p.rows.values()) {
                 if let Some(def) = table.key_conflict(record) {
@@ -299,7 +326,7 @@ impl Transaction<'_> {
                 ));
             }
             self.state.tables.insert(e.logical_name.clone(), table);
-            self.undo.push(Undo::Table { name: e.logical_name.clone(), previous });
+            self.undo.push(Undo::Table { name: e.logical_name.clone(), previous: previous.map(Box::new) });
         }
         self.pending_schema = Some(Arc::new(metadata));
         Ok(())
@@ -342,8 +369,11 @@ impl Transaction<'_> {
             t.unindex(p);
         }
         t.index(&record);
-        let table = LogicalName::new(table);
-        self.changes.push(Change { table, before: previous.clone(), after: Some(record.clone()) });
+        let table = t.name;
+        if self.capture || table == STEP_TABLE {
+            self.capture = true;
+            self.changes.push(Change { table, before: previous.clone(), after: Some(record.clone()) });
+        }
         self.undo.push(Undo::Row { table, id: record.id, previous });
         Ok(record)
     }
@@ -353,8 +383,10 @@ impl Transaction<'_> {
         let t = self.state.tables.get_mut(table)?;
         let previous = t.rows.remove(&id)?;
         t.unindex(&previous);
-        let table = LogicalName::new(table);
-        self.changes.push(Change { table, before: Some(previous.clone()), after: None });
+        let table = t.name;
+        if self.capture {
+            self.changes.push(Change { table, before: Some(previous.clone()), after: None });
+        }
         self.undo.push(Undo::Row { table, id, previous: Some(previous.clone()) });
         Some(previous)
     }
@@ -371,7 +403,7 @@ impl Transaction<'_> {
         } else {
             set.remove(&pair);
         }
-        self.undo.push(Undo::Association { relationship: relationship.to_string(), pair, was_present });
+        self.undo.push(Undo::Association { relationship: LogicalName::new(relationship), pair, was_present });
         self.links.push(Link { relationship: relationship.to_string(), pair, present });
         true
     }
@@ -384,7 +416,7 @@ impl Transaction<'_> {
             match u {
                 Undo::Table { name, previous } => {
                     match previous {
-                        Some(t) => self.state.tables.insert(name, t),
+                        Some(t) => self.state.tables.insert(name, *t),
                         None => self.state.tables.remove(&name),
                     };
                 }
@@ -399,10 +431,10 @@ impl Transaction<'_> {
                         }
                     }
                 }
-                Undo::File { table, record, column, previous } => self.state.files.restore_file(&table, record, &column, previous),
+                Undo::File(f) => self.state.files.restore_file(&f.table, f.record, &f.column, f.previous),
                 Undo::Session { token, previous } => self.state.files.restore_session(&token, previous),
                 Undo::Association { relationship, pair, was_present } => {
-                    let set = self.state.associations.entry(relationship).or_default();
+                    let set = self.state.associations.entry(relationship.to_string()).or_default();
                     if was_present {
                         set.insert(pair);
                     } else {
@@ -443,7 +475,7 @@ impl Store {
     pub fn new(metadata: Arc<Metadata>) -> Self {
         let tables = metadata
             .entities()
-            .map(|e| (e.logical_name.clone(), Table { key_defs: e.keys.clone(), ..Default::default() }))
+            .map(|e| (e.logical_name.clone(), Table::new(&e.logical_name, e.keys.clone())))
             .collect();
         Store { state: RwLock::new(State { tables, ..Default::default() }), schema: RwLock::new(metadata), outbox: Mutex::default() }
     }
@@ -479,7 +511,8 @@ impl Store {
     /// Runs `f` atomically: either all its changes stay, or (on `Err`) none do.
     pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, changes: Vec::new(), links: Vec::new(), invocations: Vec::new() };
+        let capture = guard.table(STEP_TABLE).is_some_and(|t| !t.is_empty());
+        let mut tx = Transaction { state: &mut guard, undo: Vec::new(), schema: &self.schema, pending_schema: None, capture, changes: Vec::new(), links: Vec::new(), invocations: Vec::new() };
         // Undo on a panic too, so that even an emulator bug never leaves half a write.
         let run = |tx: &mut Transaction<'_>| {
             let result = f(tx)?;

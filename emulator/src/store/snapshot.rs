@@ -120,7 +120,7 @@ pub fn rows_to_json(state: &State) -> Json {
 /// Errors name the table, row and column.
 pub fn state_from_json(metadata: &Metadata, data: &Json) -> Result<State, String> {
     let mut state = State {
-        tables: metadata.entities().map(|e| (e.logical_name.clone(), Table { key_defs: e.keys.clone(), ..Default::default() })).collect(),
+        tables: metadata.entities().map(|e| (e.logical_name.clone(), Table::new(&e.logical_name, e.keys.clone()))).collect(),
         ..Default::default()
     };
     state.version = data.get("rowVersion").and_then(Json::as_u64).unwrap_or(0);
@@ -215,7 +215,7 @@ pub fn value_from_json(v: &Json) -> Result<Value, String> {
         "Lookup" => {
             let table = inner.get("table").and_then(Json::as_str).ok_or_else(bad)?;
             let id = inner.get("id").and_then(Json::as_str).and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(bad)?;
-            Value::Lookup(EntityRef { logical_name: table.to_string(), id })
+            Value::Lookup(EntityRef { logical_name: table.into(), id })
         }
         other => return Err(format!("unknown value type '{other}'")),
     })

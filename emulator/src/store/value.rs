@@ -5,11 +5,13 @@ use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use super::LogicalName;
+
 /// A reference to a record of some table (the value of a lookup column).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EntityRef {
-    /// The target table's logical name.
-    pub logical_name: String,
+    /// The target table's logical name (interned: a row holds several lookups).
+    pub logical_name: LogicalName,
     /// The target record's id.
     pub id: Uuid,
 }
@@ -84,5 +86,17 @@ impl Value {
             Value::Lookup(r) => Some(r),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+
+    /// Every stored column holds one of these, so its size is most of a row's: a lookup is
+    /// an interned table name and an id, and nothing larger may sneak in unboxed.
+    #[test]
+    fn a_value_is_four_words() {
+        assert!(std::mem::size_of::<Value>() <= 32, "Value is {} bytes", std::mem::size_of::<Value>());
     }
 }

@@ -51,7 +51,7 @@ pub(super) fn create(tx: &mut Transaction<'_>, org: &Org, d: &Delivery, state: (
     // The regarding row, where the column can point at its table.
     let regarding = def.attribute("regardingobjectid").is_some_and(|a| a.targets.contains(&d.entity));
     if regarding {
-        extra.push(("regardingobjectid".to_string(), Value::Lookup(EntityRef { logical_name: d.entity.clone(), id: d.record })));
+        extra.push(("regardingobjectid".to_string(), Value::Lookup(EntityRef { logical_name: (&d.entity).into(), id: d.record })));
     }
     if let Some(m) = message {
         extra.push(("message".to_string(), Value::String(m.clone())));

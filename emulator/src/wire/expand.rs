@@ -28,7 +28,7 @@ impl Renderer<'_> {
         match &plan.kind {
             ExpandKind::Single { attribute } => {
                 let target = match record.get(attribute) {
-                    Value::Lookup(r) => self.state.get(&r.logical_name, r.id).map(|t| (r.logical_name.clone(), t.clone())),
+                    Value::Lookup(r) => self.state.get(&r.logical_name, r.id).map(|t| (r.logical_name, t.clone())),
                     _ => None,
                 };
                 let value = match target {

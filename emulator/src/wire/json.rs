@@ -100,7 +100,7 @@ impl Renderer<'_> {
                 out.insert(format!("{name}@{ASSOCIATED_NAVIGATION_PROPERTY}"), Json::String(nav));
             }
             if self.wants(LOOKUP_LOGICAL_NAME) {
-                out.insert(format!("{name}@{LOOKUP_LOGICAL_NAME}"), Json::String(r.logical_name.clone()));
+                out.insert(format!("{name}@{LOOKUP_LOGICAL_NAME}"), Json::String(r.logical_name.to_string()));
             }
         } else if self.wants(FORMATTED_VALUE) && !value.is_null() {
             if let Some(f) = format::formatted(attr, value, &self.currency_symbol(record)) {

@@ -78,7 +78,7 @@ fn run(ctx: &Ctx<'_, '_>, call: &Call) -> Result<Reply> {
             return Err(merge_error("Merge warning: sub-entity will be differently parented."));
         }
         let master = write::update(tx, &w, &entity, &master, update)?;
-        let to_master = Value::Lookup(EntityRef { logical_name: entity.logical_name.clone(), id: master.id });
+        let to_master = Value::Lookup(EntityRef { logical_name: (&entity.logical_name).into(), id: master.id });
         for rel in entity.one_to_many.iter().filter(|r| r.cascade.iter().any(|(a, b)| a == "Merge" && b == "Cascade")) {
             let Some(child_def) = metadata.entity(&rel.referencing_entity) else { continue };
             let children: Vec<_> = tx

@@ -65,7 +65,7 @@ const CONTACT_MAP: &[(&str, &str)] = &[("firstname", "firstname"), ("lastname", 
 const OPPORTUNITY_MAP: &[(&str, &str)] = &[("subject", "name"), ("estimatedamount", "estimatedvalue")];
 
 fn reference(entity: &str, id: uuid::Uuid) -> Value {
-    Value::Lookup(EntityRef { logical_name: entity.to_string(), id })
+    Value::Lookup(EntityRef { logical_name: entity.into(), id })
 }
 
 /// The lead's mapped values for a new record of `target`.

@@ -2,7 +2,7 @@
 
 use crate::metadata::{AttributeType, EntityDef};
 use crate::logical_name;
-use crate::store::{Attributes, ColumnName, EntityRef, Value};
+use crate::store::{Attributes, ColumnName, EntityRef, LogicalName, Value};
 
 use super::WriteContext;
 
@@ -17,8 +17,8 @@ pub(super) fn set_lookup(entity: &EntityDef, attrs: &mut Attributes, name: impl 
     attrs.insert(name, value);
 }
 
-fn reference(logical_name: &str, id: uuid::Uuid) -> Value {
-    Value::Lookup(EntityRef { logical_name: logical_name.to_string(), id })
+fn reference(logical_name: LogicalName, id: uuid::Uuid) -> Value {
+    Value::Lookup(EntityRef { logical_name, id })
 }
 
 /// Column defaults from metadata: two-option defaults and the initial state.
@@ -66,14 +66,14 @@ pub(super) fn on_create(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut At
         }
     }
     for name in [logical_name!("createdby"), logical_name!("modifiedby")] {
-        set_lookup(entity, attrs, name, reference("systemuser", w.caller));
+        set_lookup(entity, attrs, name, reference(logical_name!("systemuser"), w.caller));
     }
     if entity.attribute("ownerid").is_some() && attrs.get("ownerid").is_none_or(Value::is_null) {
-        attrs.insert(logical_name!("ownerid"), reference("systemuser", w.caller));
+        attrs.insert(logical_name!("ownerid"), reference(logical_name!("systemuser"), w.caller));
     }
     owning_columns(entity, attrs);
     if attrs.get("ownerid").is_some_and(|o| !o.is_null()) {
-        set_lookup(entity, attrs, logical_name!("owningbusinessunit"), reference("businessunit", s.business_unit_id));
+        set_lookup(entity, attrs, logical_name!("owningbusinessunit"), reference(logical_name!("businessunit"), s.business_unit_id));
     }
     if entity.is_activity && entity.attribute("activitytypecode").is_some() {
         attrs.insert(logical_name!("activitytypecode"), Value::String(entity.logical_name.clone()));
@@ -95,7 +95,7 @@ pub(super) fn on_update(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut At
     if entity.attribute("modifiedon").is_some() {
         attrs.insert(logical_name!("modifiedon"), Value::DateTime(w.now));
     }
-    set_lookup(entity, attrs, logical_name!("modifiedby"), reference("systemuser", w.caller));
+    set_lookup(entity, attrs, logical_name!("modifiedby"), reference(logical_name!("systemuser"), w.caller));
     owning_columns(entity, attrs);
     money_columns(w, entity, attrs);
 }
@@ -112,7 +112,7 @@ fn money_columns(w: &WriteContext<'_>, entity: &EntityDef, attrs: &mut Attribute
     if entity.attribute("transactioncurrencyid").is_some_and(|a| a.kind.is_lookup())
         && attrs.get("transactioncurrencyid").is_none_or(Value::is_null)
     {
-        attrs.insert(logical_name!("transactioncurrencyid"), reference("transactioncurrency", w.org.settings.base_currency_id));
+        attrs.insert(logical_name!("transactioncurrencyid"), reference(logical_name!("transactioncurrency"), w.org.settings.base_currency_id));
     }
     if entity.attribute("exchangerate").is_some() {
         attrs.insert(logical_name!("exchangerate"), Value::Decimal(rust_decimal::Decimal::ONE));

@@ -60,7 +60,7 @@ fn bind_target(tx: &Transaction<'_>, entity: &EntityDef, nav: &SingleValued, loc
         ));
     }
     let id = target::resolve(tx.state(), locator).ok_or_else(|| target::not_found(locator))?;
-    Ok(EntityRef { logical_name: locator.entity.clone(), id })
+    Ok(EntityRef { logical_name: (&locator.entity).into(), id })
 }
 
 /// Applies value and single-valued bind fields; returns the fields that need the record
@@ -100,7 +100,7 @@ fn apply_fields(
                 }
                 let def = w.metadata.entity(&target_entity).ok_or_else(|| Error::internal("deep insert table"))?.clone();
                 let created = create(tx, w, &def, None, input)?;
-                columns::set_lookup(entity, attrs, &nav.attribute, Value::Lookup(EntityRef { logical_name: target_entity, id: created.id }));
+                columns::set_lookup(entity, attrs, &nav.attribute, Value::Lookup(EntityRef { logical_name: (&target_entity).into(), id: created.id }));
             }
             Field::DeepCollection { ref nav, .. } if mode == Mode::Update => return Err(deep_update_error(nav)),
             other => later.push(other),

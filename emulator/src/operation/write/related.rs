@@ -14,7 +14,7 @@ use super::super::target::{self, Locator};
 use super::{create_with, update_with, WriteContext};
 
 fn parent_ref(entity: &EntityDef, record: &Record) -> Value {
-    Value::Lookup(EntityRef { logical_name: entity.logical_name.clone(), id: record.id })
+    Value::Lookup(EntityRef { logical_name: (&entity.logical_name).into(), id: record.id })
 }
 
 /// The pair as stored for an N:N relationship: (entity1 id, entity2 id).
@@ -84,7 +84,7 @@ pub fn associate(tx: &mut Transaction<'_>, w: &WriteContext<'_>, entity: &Entity
             if !allowed {
                 return Err(wrong_table(nav, &related.entity));
             }
-            let value = Value::Lookup(EntityRef { logical_name: related.entity.clone(), id: related_id });
+            let value = Value::Lookup(EntityRef { logical_name: (&related.entity).into(), id: related_id });
             update_with(tx, w, entity, &this, EntityInput::default(), vec![(single.attribute, value)])?;
         }
         Navigation::ManyToMany { rel, other } => {
