@@ -3,6 +3,7 @@
 //! sums and averages with 9 decimal places, as [`crate::query::aggregate`] writes them).
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -55,17 +56,31 @@ pub fn run(
         return Err(Error::new(Code::AggregateQueryRecordLimitExceeded, "The maximum record limit is exceeded. Reduce the number of records."));
     }
     let group_by: Vec<&Measure> = measures.iter().filter(|m| m.function.is_none()).collect();
-    // Groups are keyed by each value's canonical key text (`Value::key_text`: case-folded,
-    // numbers normalised), which is cheap to build and hash.
-    let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
+    // Groups are keyed by their values' canonical key text (`Value::key_text`: case-folded,
+    // numbers normalised), each length-prefixed (or `n` for null) into one string built in
+    // a reused buffer: a row of an existing group allocates nothing.
+    let mut index: HashMap<String, usize, foldhash::fast::RandomState> = HashMap::default();
     let mut groups: Vec<Group<'_>> = Vec::new();
+    let (mut key, mut part) = (String::new(), String::new());
     for (r, slots) in rows {
         let values: Vec<Value> = group_by.iter().map(|m| group_value(m, m.column.read_joined(state, r, slots), fiscal_start)).collect();
-        let keys: Vec<Option<String>> = values.iter().map(Value::key_text).collect();
-        let slot = *index.entry(keys).or_insert_with(|| {
-            groups.push(Group { values, members: Vec::new() });
-            groups.len() - 1
-        });
+        key.clear();
+        for v in &values {
+            part.clear();
+            if v.write_key_text(&mut part) {
+                let _ = write!(key, "s{}:{part}", part.len());
+            } else {
+                key.push('n');
+            }
+        }
+        let slot = match index.get(key.as_str()) {
+            Some(&slot) => slot,
+            None => {
+                groups.push(Group { values, members: Vec::new() });
+                index.insert(key.clone(), groups.len() - 1);
+                groups.len() - 1
+            }
+        };
         groups[slot].members.push((r, slots));
     }
     if groups.is_empty() && group_by.is_empty() {

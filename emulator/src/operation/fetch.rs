@@ -50,10 +50,8 @@ pub(super) fn reply(ctx: &Ctx<'_, '_>, entity: &Arc<EntityDef>, state: &State, x
     let renderer = ctx.renderer(state);
     let mut body = Map::new();
     if let Some(measures) = &query.measures {
-        let plan = QueryPlan { top: None, page_size: usize::MAX, offset: 0, after: None, order: Vec::new(), ..query.plan.clone() };
-        let page = execute(&plan, &ctx.metadata, state);
-        let empty = Slots::new();
-        let rows: Vec<(&Arc<Record>, &Slots)> = page.rows.iter().enumerate().map(|(i, r)| (r, page.links.get(i).unwrap_or(&empty))).collect();
+        let matched = crate::query::execute::matching(&query.plan, &ctx.metadata, state);
+        let rows: Vec<(&Arc<Record>, &Slots)> = matched.iter().map(|(r, slots)| (*r, slots)).collect();
         let name_of = |table: &str, id| renderer_name(&renderer, table, id);
         let value = crate::fetchxml::aggregate::run(state, measures, &query.alias_orders, &rows, query.aggregate_limit, scope.fiscal_start_month, ctx.prefs.annotations(), &name_of)?;
         body.insert("@odata.context".into(), Json::String(format!("{}$metadata#{}", ctx.root, entity.entity_set_name)));

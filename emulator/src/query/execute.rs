@@ -209,38 +209,65 @@ fn compare_rows(specs: &[SortSpec], a: &Keyed<'_>, b: &Keyed<'_>) -> Ordering {
     })
 }
 
-/// Runs the plan.
-pub fn execute(plan: &QueryPlan, metadata: &Metadata, state: &State) -> Page {
-    let entity = &plan.entity;
+/// Calls `keep` with every row the plan's predicate and joins keep (once per joined row
+/// when a join multiplies it), in no particular order.
+fn each_match<'s>(plan: &QueryPlan, metadata: &Metadata, state: &'s State, mut keep: impl FnMut(&'s Arc<Record>, Slots)) {
+    let name = &plan.entity.logical_name;
     let Candidates { rows, exact, known } = candidates(plan, metadata, state);
-    let specs: &[SortSpec] = &plan.order;
-    let name = &entity.logical_name;
-    let mut keyed: Vec<Keyed<'_>> = Vec::new();
     if plan.joins.is_empty() {
         for r in rows {
             if exact || plan.predicate.matches(state, name, r) {
-                keyed.push((specs.iter().map(|s| order::key(s, metadata, entity, state, r)).collect(), r.id, r, Vec::new()));
+                keep(r, Vec::new());
             }
         }
-    } else {
-        // Conditions on the root alone are checked before joining, the rest on each joined row.
-        let (root_only, joined): (Vec<&Predicate>, Vec<&Predicate>) = match &plan.predicate {
-            Predicate::And(ps) => ps.iter().partition(|p| !p.reads_links()),
-            p if !p.reads_links() => (vec![p], Vec::new()),
-            p => (Vec::new(), vec![p]),
-        };
-        for r in rows {
-            if !root_only.iter().all(|p| p.matches(state, name, r)) {
-                continue;
-            }
-            for slots in join::expand(state, &plan.joins, r, &known) {
-                if joined.iter().all(|p| p.matches_joined(state, name, r, &slots)) {
-                    let keys = specs.iter().map(|s| order::key_joined(s, metadata, entity, state, r, &slots)).collect();
-                    keyed.push((keys, r.id, r, slots));
-                }
+        return;
+    }
+    // Conditions on the root alone are checked before joining, the rest on each joined row.
+    let (root_only, joined): (Vec<&Predicate>, Vec<&Predicate>) = match &plan.predicate {
+        Predicate::And(ps) => ps.iter().partition(|p| !p.reads_links()),
+        p if !p.reads_links() => (vec![p], Vec::new()),
+        p => (Vec::new(), vec![p]),
+    };
+    for r in rows {
+        if !root_only.iter().all(|p| p.matches(state, name, r)) {
+            continue;
+        }
+        for slots in join::expand(state, &plan.joins, r, &known) {
+            if joined.iter().all(|p| p.matches_joined(state, name, r, &slots)) {
+                keep(r, slots);
             }
         }
     }
+}
+
+/// Every matching row with its join slots, unordered and unpaged: what aggregates read,
+/// where order is theirs to impose and sorting every row first would be wasted.
+pub fn matching<'s>(plan: &QueryPlan, metadata: &Metadata, state: &'s State) -> Vec<(&'s Arc<Record>, Slots)> {
+    let mut rows = Vec::new();
+    each_match(plan, metadata, state, |r, slots| rows.push((r, slots)));
+    rows
+}
+
+/// How many rows match (`$count`), without ordering or copying any.
+pub fn count(plan: &QueryPlan, metadata: &Metadata, state: &State) -> usize {
+    let mut n = 0;
+    each_match(plan, metadata, state, |_, _| n += 1);
+    n
+}
+
+/// Runs the plan.
+pub fn execute(plan: &QueryPlan, metadata: &Metadata, state: &State) -> Page {
+    let entity = &plan.entity;
+    let specs: &[SortSpec] = &plan.order;
+    let mut keyed: Vec<Keyed<'_>> = Vec::new();
+    each_match(plan, metadata, state, |r, slots| {
+        let keys = if plan.joins.is_empty() {
+            specs.iter().map(|s| order::key(s, metadata, entity, state, r)).collect()
+        } else {
+            specs.iter().map(|s| order::key_joined(s, metadata, entity, state, r, &slots)).collect()
+        };
+        keyed.push((keys, r.id, r, slots));
+    });
     let total = keyed.len();
     if let Some(after) = &plan.after {
         keyed.retain(|(k, id, _, _)| order::compare(specs, (k, *id), (&after.keys, after.id)) == Ordering::Greater);

@@ -18,6 +18,7 @@ pub mod snapshot;
 mod value;
 
 pub use attributes::{Attributes, ColumnName};
+use attributes::Layouts;
 pub use name::LogicalName;
 pub use record::Record;
 pub use compare::{like, SortKey};
@@ -48,6 +49,8 @@ pub struct Table {
     key_index: HashMap<String, HashMap<String, Uuid>>,
     /// Equality indexes on other columns, built on first use.
     columns: index::ColumnIndexes,
+    /// The column lists its rows share.
+    layouts: Layouts,
 }
 
 impl Table {
@@ -59,6 +62,7 @@ impl Table {
             key_defs,
             key_index: HashMap::new(),
             columns: index::ColumnIndexes::default(),
+            layouts: Layouts::default(),
         }
     }
 
@@ -339,7 +343,7 @@ impl Transaction<'_> {
     }
 
     /// Inserts or replaces a row, enforcing alternate-key uniqueness.
-    pub fn put(&mut self, table: &str, record: Record) -> Result<Arc<Record>> {
+    pub fn put(&mut self, table: &str, mut record: Record) -> Result<Arc<Record>> {
         // A table missing here was dropped by a schema change after the request began.
         let t = self.state.tables.get_mut(table).ok_or_else(|| {
             Error::new(Code::ObjectDoesNotExist, format!("Could not find an entity with name {table}."))
@@ -363,6 +367,7 @@ impl Transaction<'_> {
                 ),
             ));
         }
+        record.attributes.share(&mut t.layouts);
         let record = Arc::new(record);
         let previous = t.rows.insert(record.id, record.clone());
         if let Some(p) = &previous {

@@ -83,8 +83,9 @@ impl PartialEq for LogicalName {
 impl Eq for LogicalName {}
 
 impl Hash for LogicalName {
+    /// By address, like equality: a row's list of names hashes without reading the names.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state)
+        std::ptr::hash(self.0, state)
     }
 }
 

@@ -138,6 +138,7 @@ pub fn state_from_json(metadata: &Metadata, data: &Json) -> Result<State, String
                 let value = value_from_json(v).map_err(|e| at(&format!("column '{column}': {e}")))?;
                 attributes.insert(column.clone(), value);
             }
+            attributes.share(&mut table.layouts);
             let record = Record { id, version, attributes };
             if let Some(def) = table.key_conflict(&record) {
                 return Err(at(&format!("alternate key {} is used by another row", def.logical_name)));

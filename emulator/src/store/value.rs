@@ -63,21 +63,32 @@ impl Value {
     /// A canonical text form used by the alternate-key index. Dataverse compares keys with
     /// a case-insensitive SQL collation, so strings are lower-cased.
     pub fn key_text(&self) -> Option<String> {
-        Some(match self {
-            Value::Null => return None,
-            Value::String(s) => s.to_lowercase(),
-            Value::Int(i) => i.to_string(),
-            Value::BigInt(i) => i.to_string(),
-            Value::Decimal(d) | Value::Money(d) => d.normalize().to_string(),
-            Value::Double(d) => d.to_string(),
-            Value::Boolean(b) => b.to_string(),
-            Value::DateTime(t) => t.unix_timestamp().to_string(),
-            Value::Date(d) => d.to_string(),
-            Value::Guid(g) => g.to_string(),
-            Value::Choice(c) => c.to_string(),
-            Value::Choices(cs) => choices_text(cs),
-            Value::Lookup(r) => r.id.to_string(),
-        })
+        let mut text = String::new();
+        self.write_key_text(&mut text).then_some(text)
+    }
+
+    /// [`Value::key_text`] appended to `out` (false, nothing written, for null), so a
+    /// caller keying many values can reuse one buffer.
+    pub fn write_key_text(&self, out: &mut String) -> bool {
+        use std::fmt::Write;
+        let _ = match self {
+            Value::Null => return false,
+            Value::String(s) => {
+                out.push_str(&s.to_lowercase());
+                Ok(())
+            }
+            Value::Int(i) | Value::Choice(i) => write!(out, "{i}"),
+            Value::BigInt(i) => write!(out, "{i}"),
+            Value::Decimal(d) | Value::Money(d) => write!(out, "{}", d.normalize()),
+            Value::Double(d) => write!(out, "{d}"),
+            Value::Boolean(b) => write!(out, "{b}"),
+            Value::DateTime(t) => write!(out, "{}", t.unix_timestamp()),
+            Value::Date(d) => write!(out, "{d}"),
+            Value::Guid(g) => write!(out, "{g}"),
+            Value::Choices(cs) => write!(out, "{}", choices_text(cs)),
+            Value::Lookup(r) => write!(out, "{}", r.id),
+        };
+        true
     }
 
     /// The referenced record, for lookup values.
