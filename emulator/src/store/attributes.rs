@@ -314,4 +314,63 @@ mod tests {
         assert_eq!(b.get("name"), Some(&Value::Int(2)));
         assert_eq!(a, row(1));
     }
+
+    mod model {
+        use std::collections::BTreeMap;
+
+        use proptest::prelude::*;
+
+        use super::super::{Attributes, Layouts};
+        use crate::store::Value;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Insert(usize, i32),
+            Remove(usize),
+            /// Store the row: its names become shared.
+            Share,
+            /// Carry on with a copy (as an update does with a stored row).
+            Copy,
+        }
+
+        /// Names that sort in interesting ways: prefixes of each other, `_`, digits.
+        const NAMES: [&str; 9] = ["a", "ab", "abc", "b", "name", "name_base", "statecode", "statuscode", "x1"];
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                4 => (0..NAMES.len(), any::<i32>()).prop_map(|(n, v)| Op::Insert(n, v)),
+                2 => (0..NAMES.len()).prop_map(Op::Remove),
+                1 => Just(Op::Share),
+                1 => Just(Op::Copy),
+            ]
+        }
+
+        proptest! {
+            /// Whatever the order of writes, shares and copies, a row answers like a
+            /// `BTreeMap` of the same writes: same values, same alphabetical order.
+            #[test]
+            fn behaves_like_a_sorted_map(ops in proptest::collection::vec(op(), 0..60)) {
+                let mut layouts = Layouts::default();
+                let mut row = Attributes::new();
+                let mut model: BTreeMap<String, Value> = BTreeMap::new();
+                for op in ops {
+                    match op {
+                        Op::Insert(n, v) => {
+                            prop_assert_eq!(row.insert(NAMES[n], Value::Int(v)), model.insert(NAMES[n].to_string(), Value::Int(v)));
+                        }
+                        Op::Remove(n) => prop_assert_eq!(row.remove(NAMES[n]), model.remove(NAMES[n])),
+                        Op::Share => row.share(&mut layouts),
+                        Op::Copy => row = row.clone(),
+                    }
+                    prop_assert_eq!(row.len(), model.len());
+                    let got: Vec<(&str, &Value)> = row.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                    let want: Vec<(&str, &Value)> = model.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                    prop_assert_eq!(got, want);
+                    for name in NAMES {
+                        prop_assert_eq!(row.get(name), model.get(name));
+                    }
+                }
+            }
+        }
+    }
 }
