@@ -7,6 +7,10 @@
 //! key and association it touched, so a failed changeset leaves no trace and a concurrent
 //! reader never sees half of one. The lock is a std lock (not tokio's) because it is never
 //! held across an `.await`: store operations are synchronous.
+//!
+//! A row ([`Record`]) keeps its values apart from its column names: names are interned
+//! ([`LogicalName`]) and the rows of a table share their sorted lists of names
+//! ([`Attributes`]), so a loaded org costs about one 32-byte [`Value`] per column per row.
 
 mod attributes;
 mod compare;
