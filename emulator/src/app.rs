@@ -135,6 +135,8 @@ impl App {
             admin::faults::Drop::Now => Reply::empty(http::StatusCode::SERVICE_UNAVAILABLE),
             _ => self.dispatch(&req, &mut note).unwrap_or_else(Reply::from),
         };
+        let mut reply = reply;
+        let batch_parts = reply.take_parts();
         let body = reply.parts().2.clone();
         let mut response = reply.build();
         let mut elapsed = started.elapsed();
@@ -146,7 +148,7 @@ impl App {
             self.stabilize(&req, &mut response);
         }
         tracing::debug!(method = %req.method(), path = %req.uri().path(), status = response.status().as_u16(), "request");
-        self.inner.journal.record(req, note, &response, body, elapsed);
+        self.inner.journal.record(req, note, &response, body, elapsed, batch_parts);
         response
     }
 
@@ -248,6 +250,14 @@ pub(crate) fn request_host(req: &Request<Bytes>) -> String {
 /// each of its parts, with the changeset's transaction as `access`.
 pub fn execute<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>, caller: uuid::Uuid) -> Result<Reply> {
     execute_noted(org, req, access, caller, &mut Note::default())
+}
+
+/// [`execute`] for a part of a `$batch`: also says which message and table it was routed
+/// to, for the part's journal entry.
+pub fn execute_part<'a>(org: &'a Org, req: &'a Request<Bytes>, access: Access<'a, '_>, caller: uuid::Uuid) -> (Result<Reply>, Option<&'static str>, Option<Arc<crate::metadata::EntityDef>>) {
+    let mut note = Note::default();
+    let result = execute_noted(org, req, access, caller, &mut note);
+    (result, note.operation, note.table)
 }
 
 /// [`execute`], telling `note` (for the journal and faults) which message and table the

@@ -232,3 +232,52 @@ async fn verify_rejects_patterns_it_cannot_use() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json["error"]["code"], "NotFound", "{}", r.text);
 }
+
+#[tokio::test]
+async fn batch_parts_are_journalled_after_their_batch_and_counted_by_verify() {
+    let s = Server::start().await;
+    let part = |headers: &str, line: &str, body: &str| {
+        format!("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{headers}\r\n{line} HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{body}\r\n")
+    };
+    let body = format!(
+        "--batch_j\r\nContent-Type: multipart/mixed; boundary=changeset_j\r\n\r\n\
+         --changeset_j\r\n{}--changeset_j\r\n{}--changeset_j--\r\n\
+         --batch_j\r\n{}--batch_j\r\n{}--batch_j--\r\n",
+        part("Content-ID: 1\r\n", "POST /api/data/v9.2/accounts", r#"{"name":"In batch"}"#),
+        part("Content-ID: 2\r\n", "POST /api/data/v9.2/contacts", r#"{"lastname":"Batched","parentcustomerid_account@odata.bind":"$1"}"#),
+        part("", "GET /api/data/v9.2/accounts?$select=name&$filter=name eq 'In batch'", ""),
+        part("", &format!("GET /api/data/v9.2/contacts({MISSING})"), ""),
+    );
+    // The last part fails, so without continue-on-error the batch answers 400 (after it).
+    let r = s.batch_raw("multipart/mixed; boundary=batch_j", &[], &body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+
+    let j = journal(&s, "").await;
+    let e = entries(&j);
+    assert_eq!(e.len(), 5, "the $batch and its four parts: {j}");
+    let batch = &e[0];
+    assert_eq!((batch["method"].as_str(), batch["path"].as_str(), batch["status"].as_u64(), batch["batch"].clone()), (Some("POST"), Some("$batch"), Some(400), Value::Null));
+    let id = batch["id"].as_u64().unwrap();
+    let parts: Vec<(&str, &str, u64, &str)> = e[1..]
+        .iter()
+        .map(|p| {
+            assert_eq!(p["batch"], id, "each part points at its $batch: {p}");
+            assert_eq!(p["caller"], CALLER);
+            (p["method"].as_str().unwrap(), p["path"].as_str().unwrap(), p["status"].as_u64().unwrap(), p["operation"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [("POST", "accounts", 204, "Create"), ("POST", "contacts", 204, "Create"), ("GET", "accounts", 200, "RetrieveMultiple"), ("GET", &*format!("contacts({MISSING})"), 404, "Retrieve")]
+    );
+    // The `$1` reference is shown resolved, as the part ran.
+    assert!(e[2]["requestBody"].as_str().unwrap().contains("/api/data/v9.2/accounts("), "{}", e[2]);
+    assert_eq!(e[4]["errorCode"], "0x80040217");
+    assert!(e[3]["responseBody"].as_str().unwrap().contains("In batch"));
+
+    // Verify counts requests inside a batch like any other, and the filter finds them.
+    let r = verify(&s, json!({"method": "POST", "path": "contacts", "count": 1})).await;
+    assert_eq!((r.status, r.json["matched"].as_u64()), (StatusCode::OK, Some(1)), "{}", r.text);
+    let j = journal(&s, "?table=account").await;
+    assert_eq!(entries(&j).len(), 2, "{j}");
+}

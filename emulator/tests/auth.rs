@@ -149,13 +149,15 @@ async fn strict_mode_challenges_missing_and_bad_tokens() {
 
 #[tokio::test]
 async fn tokens_expire_after_their_configured_lifetime() {
-    let config = Config { auth: AuthMode::Strict, token_lifetime_secs: 1, ..Config::default() };
+    // Three seconds, not one: `iat` is whole seconds, so a one-second token issued late in a
+    // second could expire before a loaded machine got the first request through.
+    let config = Config { auth: AuthMode::Strict, token_lifetime_secs: 3, ..Config::default() };
     let s = Server::start_with_clock(config, Clock::system()).await;
     let t = token(&s).await;
     let auth = format!("Bearer {t}");
-    assert_eq!(claims(&t)["exp"].as_i64().unwrap() - claims(&t)["iat"].as_i64().unwrap(), 1);
+    assert_eq!(claims(&t)["exp"].as_i64().unwrap() - claims(&t)["iat"].as_i64().unwrap(), 3);
     assert_eq!(s.get_with("WhoAmI", &[("authorization", &auth)]).await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     assert_eq!(s.get_with("WhoAmI", &[("authorization", &auth)]).await.status, StatusCode::UNAUTHORIZED);
 }
 

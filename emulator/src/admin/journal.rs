@@ -23,6 +23,7 @@ use super::throttle::Ticket;
 use super::wire;
 use crate::error::Result;
 use crate::metadata::EntityDef;
+use crate::wire::batch::BatchPart;
 use crate::wire::response::Reply;
 
 /// Request bodies larger than this are kept only up to here (a 100 MB `$batch` must not
@@ -92,9 +93,37 @@ pub struct Entry {
     pub response_body: Bytes,
     /// Time spent answering, injected latency included.
     pub duration: Duration,
+    /// For a part of a `$batch`: the id of the `$batch` request's own entry.
+    pub batch: Option<u64>,
 }
 
 impl Entry {
+    /// An entry for `req` and its answer, routed nowhere yet (the caller fills in the rest).
+    fn new(at: OffsetDateTime, req: Request<Bytes>, status: StatusCode, response_headers: HeaderMap, response_body: Bytes, duration: Duration) -> Entry {
+        let (head, body) = req.into_parts();
+        let (request_body, request_body_cut) = kept(body);
+        Entry {
+            id: 0,
+            at,
+            method: head.method,
+            uri: head.uri,
+            request_headers: head.headers,
+            request_body,
+            request_body_cut,
+            org: None,
+            caller: None,
+            operation: None,
+            table: None,
+            unsupported: status == StatusCode::NOT_IMPLEMENTED,
+            fault: None,
+            status,
+            response_headers,
+            response_body,
+            duration,
+            batch: None,
+        }
+    }
+
     /// The path the client used relative to the service root (`accounts(…)`), percent-decoded;
     /// other paths (token service) absolute.
     pub fn path(&self) -> String {
@@ -137,7 +166,11 @@ impl Entry {
 
     /// A one-line summary for near-miss reports.
     pub fn summary(&self) -> Value {
-        json!({ "id": self.id, "method": self.method.as_str(), "path": self.path(), "status": self.status.as_u16(), "operation": self.operation })
+        let mut summary = json!({ "id": self.id, "method": self.method.as_str(), "path": self.path(), "status": self.status.as_u16(), "operation": self.operation });
+        if let Some(batch) = self.batch {
+            summary["batch"] = json!(batch);
+        }
+        summary
     }
 
     /// The entry as the journal query shows it; bodies cut at `body_limit` characters,
@@ -153,6 +186,7 @@ impl Entry {
         o.insert("query".into(), json!(self.query()));
         o.insert("url".into(), json!(self.uri.to_string()));
         o.insert("operation".into(), json!(self.operation));
+        o.insert("batch".into(), json!(self.batch));
         o.insert("table".into(), json!(self.table.as_ref().map(|t| t.logical_name.as_str())));
         o.insert("entitySet".into(), json!(self.table.as_ref().map(|t| t.entity_set_name.as_str())));
         // A connection dropped before the request ran got no status at all.
@@ -224,6 +258,16 @@ struct Ring {
     recorded: u64,
 }
 
+/// A request body as the journal keeps it: at most `STORED_BODY_LIMIT` bytes, and whether
+/// it was cut.
+fn kept(body: Bytes) -> (Bytes, bool) {
+    if body.len() > STORED_BODY_LIMIT {
+        (Bytes::copy_from_slice(&body[..STORED_BODY_LIMIT]), true)
+    } else {
+        (body, false)
+    }
+}
+
 impl Journal {
     /// A journal keeping the last `capacity` requests; 0 records nothing.
     pub fn new(capacity: usize) -> Journal {
@@ -239,44 +283,43 @@ impl Journal {
         self.ring.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records a finished request. `response_body` is the body the response carries.
-    pub fn record(&self, req: Request<Bytes>, note: Note<'_>, response: &crate::wire::response::Response, response_body: Bytes, duration: Duration) {
+    /// Records a finished request, then the parts of a `$batch` (each pointing back at
+    /// it). `response_body` is the body the response carries.
+    pub fn record(&self, req: Request<Bytes>, note: Note<'_>, response: &crate::wire::response::Response, response_body: Bytes, duration: Duration, parts: Vec<BatchPart>) {
         if !self.enabled() {
             return;
         }
-        let (parts, body) = req.into_parts();
-        let request_body_cut = body.len() > STORED_BODY_LIMIT;
-        let request_body = if request_body_cut { Bytes::copy_from_slice(&body[..STORED_BODY_LIMIT]) } else { body };
-        let status = response.status();
-        let mut entry = Entry {
-            id: 0,
-            at: note.at.unwrap_or_else(OffsetDateTime::now_utc),
-            method: parts.method,
-            uri: parts.uri,
-            request_headers: parts.headers,
-            request_body,
-            request_body_cut,
-            org: note.org,
+        let at = note.at.unwrap_or_else(OffsetDateTime::now_utc);
+        let entry = Entry::new(at, req, response.status(), response.headers().clone(), response_body, duration);
+        let entry = Entry {
+            org: note.org.clone(),
             caller: note.caller,
             operation: note.operation,
             table: note.table,
-            unsupported: status == StatusCode::NOT_IMPLEMENTED || note.unrouted,
+            unsupported: entry.unsupported || note.unrouted,
             fault: note.fault,
-            status,
-            response_headers: response.headers().clone(),
-            response_body,
-            duration,
+            ..entry
         };
-        let evicted = {
+        let batch = self.push(entry);
+        for part in parts {
+            let entry = Entry::new(at, part.request, part.status, part.headers, part.body, part.duration);
+            self.push(Entry { org: note.org.clone(), caller: note.caller, operation: part.operation, table: part.table, batch: Some(batch), ..entry });
+        }
+    }
+
+    /// Adds an entry, evicting the oldest when full; returns its id.
+    fn push(&self, mut entry: Entry) -> u64 {
+        let (id, evicted) = {
             let mut ring = self.ring();
             ring.recorded += 1;
             entry.id = ring.recorded;
             let evicted = if ring.entries.len() == self.capacity { ring.entries.pop_front() } else { None };
             ring.entries.push_back(Arc::new(entry));
-            evicted
+            (ring.recorded, evicted)
         };
         // The evicted entry is freed outside the lock.
         drop(evicted);
+        id
     }
 
     /// The entries now held, oldest first.

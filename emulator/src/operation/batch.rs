@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, StatusCode};
@@ -15,7 +16,8 @@ use super::Ctx;
 use crate::app;
 use crate::error::{Code, Error, Result};
 use crate::org::Org;
-use crate::wire::batch::{self, ItemResponse, PartResponse};
+use crate::store::Transaction;
+use crate::wire::batch::{self, BatchPart, ItemResponse, PartResponse};
 use crate::wire::multipart::{self, BatchItem, PartRequest};
 use crate::wire::response::Reply;
 
@@ -170,19 +172,46 @@ fn entity_url(p: &PartResponse) -> Option<String> {
     p.headers.iter().find(|(n, _)| n == "OData-EntityId").map(|(_, v)| v.clone())
 }
 
-fn run_changeset(ctx: &Ctx<'_, '_>, org: &Org, parts: &[PartRequest]) -> std::result::Result<Vec<PartResponse>, PartResponse> {
+/// Runs one part and notes it for the journal (a part whose request can't even be built
+/// is answered but not journalled: there is no request to show).
+/// `tx` is the changeset's transaction; without one the part runs on its own.
+fn run_part(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, String>, tx: Option<&mut Transaction<'_>>, ran: &mut Vec<BatchPart>) -> PartResponse {
+    let started = Instant::now();
+    let (reply, request, operation, table) = match build_request(ctx, part, ids) {
+        Ok(req) => {
+            let access = match tx {
+                Some(tx) => Access::Transaction(RefCell::new(tx)),
+                None => Access::Store(&ctx.org.store),
+            };
+            let (outcome, operation, table) = app::execute_part(ctx.org, &req, access, ctx.caller);
+            (outcome.unwrap_or_else(Reply::from), Some(req), operation, table)
+        }
+        Err(e) => (Reply::from(e), None, None, None),
+    };
+    let response = part_response(ctx.org, part.content_id.clone(), &part.method, reply);
+    if let Some(request) = request {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in &response.headers {
+            if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+                headers.append(n, v);
+            }
+        }
+        ran.push(BatchPart { request, operation, table, status: response.status, headers, body: response.body.clone(), duration: started.elapsed() });
+    }
+    response
+}
+
+fn run_changeset(ctx: &Ctx<'_, '_>, org: &Org, parts: &[PartRequest], ran: &mut Vec<BatchPart>) -> std::result::Result<Vec<PartResponse>, PartResponse> {
     let mut failure: Option<PartResponse> = None;
     let result = org.store.write(|tx| {
         let mut ids: HashMap<String, String> = HashMap::new();
         let mut responses = Vec::with_capacity(parts.len());
         for part in parts {
-            let outcome = if part.method == "GET" {
-                Err(Error::new(Code::BadRequest, "GET requests are not allowed inside a changeset."))
+            let response = if part.method == "GET" {
+                part_response(org, part.content_id.clone(), &part.method, Reply::from(Error::new(Code::BadRequest, "GET requests are not allowed inside a changeset.")))
             } else {
-                build_request(ctx, part, &ids).and_then(|req| app::execute(org, &req, Access::Transaction(RefCell::new(&mut *tx)), ctx.caller))
+                run_part(ctx, part, &ids, Some(&mut *tx), ran)
             };
-            let reply = outcome.unwrap_or_else(Reply::from);
-            let response = part_response(org, part.content_id.clone(), &part.method, reply);
             if response.status.as_u16() >= 400 {
                 failure = Some(response);
                 return Err(Error::new(Code::BadRequest, "changeset failed"));
@@ -212,18 +241,16 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
     }
     let continue_on_error = ctx.prefs.continue_on_error;
     let mut results = Vec::with_capacity(items.len());
+    let mut ran = Vec::with_capacity(count);
     let mut failed = false;
     for item in &items {
         let (response, ok) = match item {
             BatchItem::Request(part) => {
-                let reply = build_request(ctx, part, &HashMap::new())
-                    .and_then(|req| app::execute(ctx.org, &req, Access::Store(&ctx.org.store), ctx.caller))
-                    .unwrap_or_else(Reply::from);
-                let p = part_response(ctx.org, part.content_id.clone(), &part.method, reply);
+                let p = run_part(ctx, part, &HashMap::new(), None, &mut ran);
                 let ok = p.status.as_u16() < 400;
                 (ItemResponse::Single(p), ok)
             }
-            BatchItem::ChangeSet(parts) => match run_changeset(ctx, ctx.org, parts) {
+            BatchItem::ChangeSet(parts) => match run_changeset(ctx, ctx.org, parts, &mut ran) {
                 Ok(responses) => (ItemResponse::ChangeSet(responses), true),
                 Err(failure) => (ItemResponse::ChangeSet(vec![failure]), false),
             },
@@ -238,5 +265,5 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>) -> Result<Reply> {
     }
     let (boundary, body) = batch::encode(&results, || ctx.org.ids.new_id());
     let status = if failed && !continue_on_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    Ok(Reply::empty(status).with_body(format!("multipart/mixed; boundary={boundary}"), body.into()))
+    Ok(Reply::empty(status).with_body(format!("multipart/mixed; boundary={boundary}"), body.into()).with_parts(ran))
 }

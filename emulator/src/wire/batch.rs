@@ -3,8 +3,13 @@
 //! part whose only header names its `changesetresponse_<id>` boundary; every part is
 //! `application/http` with a plain reason phrase; CRLF line endings throughout.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use bytes::Bytes;
-use http::StatusCode;
+use http::{HeaderMap, Request, StatusCode};
+
+use crate::metadata::EntityDef;
 
 /// One HTTP response inside a batch.
 #[derive(Debug, Clone)]
@@ -70,4 +75,24 @@ pub fn encode(items: &[ItemResponse], new_id: impl Fn() -> uuid::Uuid) -> (Strin
     }
     out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (boundary, out)
+}
+
+/// A part of a `$batch`, journalled as an entry of its own after the `$batch` itself, so
+/// queries and verify see (and count) the requests inside a batch like any other.
+#[derive(Debug)]
+pub struct BatchPart {
+    /// The part's request, as the emulator ran it (`$n` references resolved).
+    pub request: Request<Bytes>,
+    /// The message it was routed to.
+    pub operation: Option<&'static str>,
+    /// The table it addresses.
+    pub table: Option<Arc<EntityDef>>,
+    /// The part's response status, headers and body, as the multipart response carries them.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// Response body.
+    pub body: Bytes,
+    /// Time spent running the part.
+    pub duration: Duration,
 }

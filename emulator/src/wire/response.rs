@@ -18,29 +18,31 @@ pub struct Reply {
     status: StatusCode,
     headers: Vec<(HeaderName, String)>,
     body: Bytes,
+    /// A `$batch` response's parts as they ran, for the request journal.
+    parts: Vec<super::batch::BatchPart>,
 }
 
 impl Reply {
     /// An empty response.
     pub fn empty(status: StatusCode) -> Reply {
-        Reply { status, headers: Vec::new(), body: Bytes::new() }
+        Reply { status, headers: Vec::new(), body: Bytes::new(), parts: Vec::new() }
     }
 
     /// A JSON response.
     pub fn json(status: StatusCode, body: &serde_json::Value) -> Reply {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
-        Reply { status, headers: vec![(http::header::CONTENT_TYPE, JSON.to_string())], body: bytes.into() }
+        Reply { status, headers: vec![(http::header::CONTENT_TYPE, JSON.to_string())], body: bytes.into(), parts: Vec::new() }
     }
 
     /// A JSON response with another media type (the token service's `charset=utf-8`).
     pub fn json_with_type(status: StatusCode, body: &serde_json::Value, content_type: &str) -> Reply {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
-        Reply { status, headers: vec![(http::header::CONTENT_TYPE, content_type.to_string())], body: bytes.into() }
+        Reply { status, headers: vec![(http::header::CONTENT_TYPE, content_type.to_string())], body: bytes.into(), parts: Vec::new() }
     }
 
     /// A `text/plain` response (`$count`, `$value`).
     pub fn text(status: StatusCode, body: String) -> Reply {
-        Reply { status, headers: vec![(http::header::CONTENT_TYPE, "text/plain".to_string())], body: body.into() }
+        Reply { status, headers: vec![(http::header::CONTENT_TYPE, "text/plain".to_string())], body: body.into(), parts: Vec::new() }
     }
 
     /// Adds a header (names are given in Dataverse's spelling; see `server` for how the
@@ -61,6 +63,17 @@ impl Reply {
     /// The status, extra headers and body, for embedding in a `$batch` response.
     pub fn parts(&self) -> (StatusCode, &[(HeaderName, String)], &Bytes) {
         (self.status, &self.headers, &self.body)
+    }
+
+    /// Attaches the parts a `$batch` ran, for the journal ([`Reply::take_parts`]).
+    pub fn with_parts(mut self, parts: Vec<super::batch::BatchPart>) -> Reply {
+        self.parts = parts;
+        self
+    }
+
+    /// The parts a `$batch` ran (empty for any other reply).
+    pub fn take_parts(&mut self) -> Vec<super::batch::BatchPart> {
+        std::mem::take(&mut self.parts)
     }
 
     /// Replaces the body and its media type (the `$batch` response).
