@@ -1,5 +1,5 @@
 //! `$batch`: runs each part through the same pipeline as a single request
-//! ([`crate::app::execute`]). A changeset runs inside one store transaction, so it commits
+//! ([`crate::app::execute_part`]). A changeset runs inside one store transaction, so it commits
 //! or rolls back whole; `$n` references to earlier changeset parts are resolved in request
 //! URLs, `@odata.bind` values and `@odata.id` bodies.
 
@@ -120,11 +120,7 @@ fn build_request(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, St
         req.extensions_mut().insert(crate::app::Scheme("https"));
     }
     let headers = req.headers_mut();
-    for (name, value) in &part.headers {
-        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-            headers.append(n, v);
-        }
-    }
+    append_headers(headers, &part.headers);
     for name in [http::header::HOST.as_str(), "authorization", "mscrmcallerid", "callerobjectid"] {
         if !headers.contains_key(name) {
             if let Some(v) = ctx.headers.get(name) {
@@ -172,6 +168,15 @@ fn entity_url(p: &PartResponse) -> Option<String> {
     p.headers.iter().find(|(n, _)| n == "OData-EntityId").map(|(_, v)| v.clone())
 }
 
+/// Adds headers given as text; ones that aren't valid HTTP are left out.
+fn append_headers(map: &mut http::HeaderMap, pairs: &[(String, String)]) {
+    for (name, value) in pairs {
+        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            map.append(n, v);
+        }
+    }
+}
+
 /// Runs one part and notes it for the journal (a part whose request can't even be built
 /// is answered but not journalled: there is no request to show).
 /// `tx` is the changeset's transaction; without one the part runs on its own.
@@ -191,11 +196,7 @@ fn run_part(ctx: &Ctx<'_, '_>, part: &PartRequest, ids: &HashMap<String, String>
     let response = part_response(ctx.org, part.content_id.clone(), &part.method, reply);
     if let Some(request) = request {
         let mut headers = http::HeaderMap::new();
-        for (name, value) in &response.headers {
-            if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-                headers.append(n, v);
-            }
-        }
+        append_headers(&mut headers, &response.headers);
         ran.push(BatchPart { request, operation, table, status: response.status, headers, body: response.body.clone(), duration: started.elapsed() });
     }
     response

@@ -155,25 +155,24 @@ pub fn relative_path(url: &str) -> &str {
 /// Parses a record URL into a locator (`/contacts(<id>)`, `accounts(accountnumber='A-1')`).
 pub fn locator_from_url(metadata: &Metadata, url: &str) -> Result<Locator> {
     let path = relative_path(url.trim());
-    let bad = || Error::new(Code::BadRequest, format!("The URI '{url}' is not a valid reference to a single record."));
     if path.starts_with('$') {
         return Err(Error::new(Code::BadRequest, format!("Content-ID Reference: '{path}' does not exist in the batch context.")));
     }
     match by_id(metadata, path) {
         Some(locator) => Ok(locator),
-        None => parse_locator(metadata, path).map_err(|e| e.unwrap_or_else(bad)),
+        None => parse_locator(metadata, url, path),
     }
 }
 
-/// [`locator_from_url`] through the resource-path parser; `Err(None)` is "not a record URL".
-fn parse_locator(metadata: &Metadata, path: &str) -> std::result::Result<Locator, Option<Error>> {
-    let bad = || None;
+/// [`locator_from_url`] through the resource-path parser (`url` is quoted in errors).
+fn parse_locator(metadata: &Metadata, url: &str, path: &str) -> Result<Locator> {
+    let bad = || Error::new(Code::BadRequest, format!("The URI '{url}' is not a valid reference to a single record."));
     let parsed = odata_parser::parse_resource_path(path).map_err(|_| bad())?;
     let [Segment::Identifier { name, parens: Some(parens) }] = parsed.segments.as_slice() else {
         return Err(bad());
     };
-    let entity = metadata.entity_by_set(name).ok_or_else(|| Some(Error::segment_not_found(name)))?;
-    Ok(Locator { entity: entity.logical_name.clone(), key: key_from_parens(entity, parens).map_err(Some)? })
+    let entity = metadata.entity_by_set(name).ok_or_else(|| Error::segment_not_found(name))?;
+    Ok(Locator { entity: entity.logical_name.clone(), key: key_from_parens(entity, parens)? })
 }
 
 /// The common form, `contacts(<hyphenated id>)` of a known set, without the full parser:
@@ -204,7 +203,7 @@ mod tests {
         let id = "a0000000-0000-4000-8000-00000000000A";
         for path in [format!("contacts({id})"), format!("accounts({})", id.to_lowercase())] {
             let fast = by_id(&metadata, &path).expect("shortcut");
-            let parsed = parse_locator(&metadata, &path).expect("parser");
+            let parsed = parse_locator(&metadata, &path, &path).expect("parser");
             assert_eq!((fast.entity, format!("{:?}", fast.key)), (parsed.entity, format!("{:?}", parsed.key)), "{path}");
         }
         for path in [
