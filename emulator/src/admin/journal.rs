@@ -291,8 +291,10 @@ impl Journal {
         }
         let at = note.at.unwrap_or_else(OffsetDateTime::now_utc);
         let entry = Entry::new(at, req, response.status(), response.headers().clone(), response_body, duration);
+        // Cloned only for a `$batch`'s parts: the common request moves its org name in.
+        let part_org = if parts.is_empty() { None } else { note.org.clone() };
         let entry = Entry {
-            org: note.org.clone(),
+            org: note.org,
             caller: note.caller,
             operation: note.operation,
             table: note.table,
@@ -303,7 +305,7 @@ impl Journal {
         let batch = self.push(entry);
         for part in parts {
             let entry = Entry::new(at, part.request, part.status, part.headers, part.body, part.duration);
-            self.push(Entry { org: note.org.clone(), caller: note.caller, operation: part.operation, table: part.table, batch: Some(batch), ..entry });
+            self.push(Entry { org: part_org.clone(), caller: note.caller, operation: part.operation, table: part.table, batch: Some(batch), ..entry });
         }
     }
 
