@@ -1,7 +1,7 @@
 //! Activity parties: deep insert through `phonecall_activity_parties`, reading them back
 //! through the collection navigation, and all-or-nothing deep inserts.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -2,7 +2,7 @@
 //! (createdon/modifiedon, relative date filters in OData and FetchXML, token expiry);
 //! and deterministic mode's byte-stable responses.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dataverse_emulator::{App, Clock, Config, IdGenerator, Org, Orgs};

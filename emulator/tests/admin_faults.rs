@@ -1,7 +1,7 @@
 //! Fault injection (`/_emulator/faults`) as a client sees it: service-protection 429s with
 //! `Retry-After` and `x-ms-ratelimit-*`, latency, injected errors, dropped connections.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

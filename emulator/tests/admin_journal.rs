@@ -1,7 +1,7 @@
 //! The request journal (`/_emulator/journal`) and verify with near-misses
 //! (`/_emulator/journal/verify`), over HTTP.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dataverse_emulator::Config;

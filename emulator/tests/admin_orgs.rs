@@ -3,7 +3,7 @@
 //! snapshots (save, restore, export, import), the state file, and the in-process
 //! `Emulator` builder. Everything runs through the embedded emulator on 127.0.0.1:0.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

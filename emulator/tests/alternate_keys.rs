@@ -1,6 +1,6 @@
 //! Alternate keys in the URL and in `@odata.bind` (§1.5). account has the key `accountnumber`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

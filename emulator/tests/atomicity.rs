@@ -1,6 +1,6 @@
 //! Writes are all-or-nothing, and concurrent requests neither fail nor show torn state.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! token checks: strict mode's 401 challenge, expiry, audience, the caller a token names,
 //! and impersonation.
 
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

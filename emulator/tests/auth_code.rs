@@ -4,7 +4,7 @@
 //! (rotation and expiry on a controllable clock), id_tokens verified against the JWKS, a
 //! signing key loaded from PEM, and the Web API caller a delegated token names.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

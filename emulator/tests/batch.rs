@@ -2,7 +2,7 @@
 //! the response framing they parse, mixed queries, limits and malformed bodies.
 //! Changesets, `$n` references, continue-on-error and isolation: batch_atomicity.rs.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -1,7 +1,7 @@
 //! `$batch` changesets (§4.1, §4.4): all-or-nothing, `$n` references, per-part headers,
 //! continue-on-error, and isolation from concurrent readers.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Create: `POST /{entityset}` (wire reference §1.1).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -1,6 +1,6 @@
 //! Delete: `DELETE /{entityset}(key)`, concurrency, and relationship cascades (§1.3).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -1,6 +1,6 @@
 //! Bad input and unknown resources: each is a Dataverse error body (§5.1, §5.2).
 
-mod common;
+use crate::common;
 
 use common::*;
 use dataverse_emulator::Config;

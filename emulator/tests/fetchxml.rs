@@ -2,7 +2,7 @@
 //! one small fixture with expected row sets, column naming, aggregates, the paging cookie
 //! (its exact format and its absence on the last page), and the errors.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

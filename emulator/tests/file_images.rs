@@ -2,7 +2,7 @@
 //! `entityimageid`, `entityimage_url`, `entityimage_timestamp`) and note attachments
 //! (`documentbody` with `filename`, `mimetype`, `filesize`).
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{Server, FABRIKAM};

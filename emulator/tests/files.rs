@@ -3,7 +3,7 @@
 //! JSON base64 form, delete, and the column's size limit. Image columns and note
 //! attachments are in `file_images.rs`.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{Server, FABRIKAM};

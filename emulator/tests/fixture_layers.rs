@@ -3,7 +3,7 @@
 //! errors that point at the file, record and field; the shipped small-CRM example;
 //! deterministic ids and independent clocks for orgs made from one fixture.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -1,6 +1,6 @@
 //! Response headers as bytes on the wire: Dataverse's exact spelling on HTTP/1.1 (§0.1).
 
-mod common;
+use crate::common;
 
 use common::*;
 

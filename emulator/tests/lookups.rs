@@ -1,6 +1,6 @@
 //! Lookups: `@odata.bind` in every URL form, `_x_value` and its annotations (§1.1, §1.6).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -1,7 +1,7 @@
 //! CreateMultiple, UpdateMultiple, UpsertMultiple and DeleteMultiple (wire reference §7.5):
 //! results, atomic failure naming the item, `@odata.type` with and without `#`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

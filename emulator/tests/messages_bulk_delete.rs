@@ -2,7 +2,7 @@
 //! Ready through In Progress to Succeeded while its rows go. Jobs step once per later
 //! request (no timers), so the progress is deterministic.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

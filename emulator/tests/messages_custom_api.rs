@@ -1,7 +1,7 @@
 //! Custom APIs declared in the org's fixture (`custom-apis.json`): routing, parameter
 //! checks, canned responses, `$metadata`, and fixture errors.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dataverse_emulator::{Clock, Org};

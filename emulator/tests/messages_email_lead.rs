@@ -1,6 +1,6 @@
 //! SendEmail / SendEmailFromTemplate (state changes, no delivery) and QualifyLead.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

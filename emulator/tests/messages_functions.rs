@@ -1,7 +1,7 @@
 //! The message registry: function parameters (aliases and inline literals), bound and
 //! unbound routing, parameter checks, unknown messages, and `$metadata` declarations.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

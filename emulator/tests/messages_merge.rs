@@ -1,7 +1,7 @@
 //! `POST /Merge`: the subordinate folds into the target, its children move, it is
 //! deactivated and marked merged, all atomically; and the errors the service gives.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

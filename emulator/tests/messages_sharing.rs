@@ -1,7 +1,7 @@
 //! Record sharing: GrantAccess, ModifyAccess, RevokeAccess, RetrievePrincipalAccess and
 //! RetrieveSharedPrincipalsAndAccess, stored as `principalobjectaccess` rows.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -1,7 +1,7 @@
 //! AddMembersTeam / RemoveMembersTeam: membership is the teammembership_association pair,
 //! which the user-team query functions read.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

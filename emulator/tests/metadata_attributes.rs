@@ -2,7 +2,7 @@
 //! derived types with their option sets (wire reference §6.2; Python client reference §4
 //! item 2 and §5.2; dynamics-web-api reference §3.5).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -4,7 +4,7 @@
 //! `contain-values`), file columns, the refused lookup-through-Attributes, and
 //! `RetrieveMetadataChanges`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{Method, StatusCode};

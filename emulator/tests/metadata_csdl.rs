@@ -2,7 +2,7 @@
 //! parsed with quick-xml, then checked structurally (keys, navigation targets, partners,
 //! referential constraints, entity sets), plus caching and its invalidation.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! `GlobalOptionSetDefinitions` (§6.5), including the lookups the Python SDK makes on its own
 //! (Python client reference §4, §5.2).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! are usable at once for records, queries and `$metadata`; system ones can't be deleted;
 //! invalid definitions get Dataverse's errors and leave nothing behind.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{Method, StatusCode};

@@ -1,6 +1,6 @@
 //! Single properties: `GET …/name`, `GET …/name/$value`, `PUT …/name`, `DELETE …/description`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

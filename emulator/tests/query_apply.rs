@@ -2,7 +2,7 @@
 //! transformations, grouping through a lookup, combination with `$filter`, group order,
 //! the response shape, and the refusals including the 50,000-row limit (§2.7).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

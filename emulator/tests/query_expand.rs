@@ -2,7 +2,7 @@
 //! nested and many-to-many expands, annotations on expanded records, the refusals, and
 //! `$expand` on create/update with `return=representation` (§2.6).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -2,7 +2,7 @@
 //! string functions with SQL wildcards, column-to-column and lookup-path comparisons,
 //! any/all lambdas, parameter aliases, and the refusals (§2.1, §2.2).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

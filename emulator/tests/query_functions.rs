@@ -2,7 +2,7 @@
 //! columns the tests set. The clock is fixed at 2026-11-23T09:30:15Z, a Monday; weeks
 //! start on Sunday and the fiscal year is the calendar year in quarters.
 
-mod common;
+use crate::common;
 
 use common::*;
 

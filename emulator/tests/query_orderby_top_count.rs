@@ -1,7 +1,7 @@
 //! `$orderby`, `$top`, `$count`, `/$count`, the total-record-count annotations, and query
 //! options on collection-valued navigation (§2.3, §2.5).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -2,7 +2,7 @@
 //! paging cookie in Dataverse's exact format, stability under concurrent writes, and
 //! refusal of a tampered token (§2.4).
 
-mod common;
+use crate::common;
 
 use common::*;
 use percent_encoding::percent_decode_str;

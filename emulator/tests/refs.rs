@@ -1,6 +1,6 @@
 //! Associate and disassociate with `$ref`, and navigation-property reads (§1.2, §1.7).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{Method, StatusCode};

@@ -1,4 +1,3 @@
-#![recursion_limit = "512"]
 //! Schema import, the recording proxy and replay, all offline: a second in-process
 //! emulator stands in for the live org.
 

@@ -1,7 +1,7 @@
 //! Retrieve: `GET /{entityset}(key)` (wire reference §1.2, §1.4), and absolute URLs built
 //! from the request's Host header and version segment.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! state set alone takes its default status reason, and a completed or canceled activity
 //! is read-only until it is reopened.
 
-mod common;
+use crate::common;
 
 use common::{Server, FABRIKAM};
 use http::StatusCode;

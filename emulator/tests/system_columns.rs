@@ -1,7 +1,7 @@
 //! Columns the platform fills in: timestamps, users, owner, business unit, state and
 //! status defaults, computed full names, and the transaction currency.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -1,7 +1,7 @@
 //! Typed values in and out: conversions, unknown properties, option values, lengths,
 //! money scale, date-times, date-only, booleans, and direct lookup writes.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

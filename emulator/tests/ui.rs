@@ -2,7 +2,7 @@
 //! security headers, org routing, what each page shows, HTML escaping of record text, and
 //! the 400/404/405 pages.
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{Method, StatusCode};

@@ -1,6 +1,6 @@
 //! Update and upsert: `PATCH /{entityset}(key)` with and without conditions (§1.3, §1.4).
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::StatusCode;

@@ -1,9 +1,9 @@
 //! Webhooks (§9): a service endpoint and a step registered through the Web API, and the
 //! `RemoteExecutionContext` POSTed to a real local receiver after the write commits.
 
-mod common;
+use crate::common;
 
-mod webhook_receiver;
+use crate::webhook_receiver;
 
 use common::*;
 use http::StatusCode;

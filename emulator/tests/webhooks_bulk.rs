@@ -2,8 +2,8 @@
 //! fires the Create steps once per row, and a BulkDelete system job's deletes fire the
 //! Delete steps when the job runs (on a later request to the org, like every system job).
 
-mod common;
-mod webhook_receiver;
+use crate::common;
+use crate::webhook_receiver;
 
 use common::*;
 use http::StatusCode;

@@ -5,8 +5,8 @@
 //! The default org declares sample_CalculateDiscount (unbound action), sample_AccountHealth
 //! (function bound to account) and sample_Ping (unbound, no response).
 
-mod common;
-mod webhook_receiver;
+use crate::common;
+use crate::webhook_receiver;
 
 use common::*;
 use http::StatusCode;

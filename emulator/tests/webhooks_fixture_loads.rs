@@ -2,8 +2,8 @@
 //! enabled"): a fixture layer's rows fire the steps they match only with
 //! `?deliverWebhooks=true`; a layer's Custom APIs get their messages like the org's own.
 
-mod common;
-mod webhook_receiver;
+use crate::common;
+use crate::webhook_receiver;
 
 use common::*;
 use http::StatusCode;

@@ -3,8 +3,8 @@
 //! id a receiver calls back with, up to the loop guard; Assign and SetState fire from an
 //! Update; the admin API's wait endpoint; the 256 KB limit.
 
-mod common;
-mod webhook_receiver;
+use crate::common;
+use crate::webhook_receiver;
 
 use common::*;
 use http::StatusCode;
