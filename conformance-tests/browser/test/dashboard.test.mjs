@@ -131,6 +131,41 @@ test("editing a record PATCHes it through the Web API and the journal shows the 
   await journal.close();
 });
 
+test("the journal shows a $batch's parts under it and links each part to its $batch", async () => {
+  const part = (path) => `--b1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET /api/data/v9.2/${path} HTTP/1.1\r\nAccept: application/json\r\n\r\n`;
+  const res = await fetch(`${emulator.base}/api/data/v9.2/$batch`, {
+    method: "POST",
+    headers: { "Content-Type": "multipart/mixed; boundary=b1" },
+    body: `${part("accounts?$top=1&$select=name")}${part("contacts?$top=1&$select=fullname")}--b1--\r\n`,
+  });
+  assert.equal(res.status, 200, await res.text());
+
+  const journal = await open("/_emulator/ui/journal");
+  await journal.fill("#journal-search", "batch");
+  const batchRow = journal.locator("#journal tbody tr", { hasText: "$batch" }).first();
+  await batchRow.waitFor();
+  // The $batch row, then its two parts in the order they ran, marked as parts.
+  const rows = journal.locator("#journal tbody tr");
+  const texts = await rows.allTextContents();
+  const at = texts.findIndex((t) => t.includes("POST$batch"));
+  assert.ok(at >= 0, texts.join("\n"));
+  assert.match(texts[at + 1], /GET↳ accounts\?\$top=1/);
+  assert.match(texts[at + 2], /GET↳ contacts\?\$top=1/);
+  assert.equal(await rows.nth(at + 1).getAttribute("class"), "batch-part");
+  const batchId = await batchRow.getAttribute("data-id");
+
+  await rows.nth(at + 2).click();
+  const links = journal.locator("#journal-batch");
+  await links.waitFor();
+  assert.equal(await links.textContent(), `Part of $batch #${batchId}`);
+  await links.locator("button").click();
+  await journal.locator("#journal-detail h2", { hasText: `#${batchId} POST $batch → 200` }).waitFor();
+  assert.match(await journal.locator("#journal-batch").textContent(), /^2 parts: #\d+ GET accounts → 200, #\d+ GET contacts → 200$/);
+  await screenshot(journal, "journal-batch");
+  assert.deepEqual(journal.problems, []);
+  await journal.close();
+});
+
 test("a main.aspx record URL renders the phone call with its parties and lookups", async () => {
   const page = await open(`/main.aspx?appid=00000000-0000-0000-0000-000000000001&pagetype=entityrecord&etn=phonecall&id=%7B${PHONECALL}%7D`);
   assert.equal(await page.locator("h1").textContent(), "Follow-up on order status");

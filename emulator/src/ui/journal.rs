@@ -1,5 +1,6 @@
 //! The request journal, live: `journal.js` polls `GET /_emulator/journal?since=<last id>`
 //! and shows each request with its response, bodies included, a filter, and "copy as curl".
+//! The parts of a `$batch` (entries whose `batch` names it) are listed under it.
 
 use super::html::Page;
 

@@ -15,18 +15,65 @@
   const live = document.getElementById("journal-live");
 
   function matches(e, words) {
-    const hay = `${e.id} ${e.method} ${e.path} ${e.query} ${e.status ?? "dropped"} ${String(e.status ?? "").slice(0, 1)}xx ${e.operation ?? ""} ${e.table ?? ""} ${e.org ?? ""} ${e.fault ?? ""}`.toLowerCase();
+    const hay = `${e.id} ${e.method} ${e.path} ${e.query} ${e.status ?? "dropped"} ${String(e.status ?? "").slice(0, 1)}xx ${e.operation ?? ""} ${e.table ?? ""} ${e.org ?? ""} ${e.fault ?? ""} ${e.batch ? `batch:${e.batch}` : ""}`.toLowerCase();
     return words.every((w) => hay.includes(w));
+  }
+
+  /** Newest first, each `$batch` followed by its parts in the order they ran. A part whose
+   *  `$batch` is filtered out (or no longer kept) stands in its own place. */
+  function ordered(list) {
+    const present = new Set(list.map((e) => e.id));
+    const parts = new Map();
+    for (const e of list) {
+      if (e.batch && present.has(e.batch)) parts.set(e.batch, [...(parts.get(e.batch) ?? []), e]);
+    }
+    const out = [];
+    for (const e of [...list].reverse()) {
+      if (e.batch && present.has(e.batch)) continue;
+      out.push(e, ...(parts.get(e.id) ?? []));
+    }
+    return out;
+  }
+
+  function byId(id) {
+    return entries.find((e) => e.id === id);
+  }
+
+  /** A button showing entry `id` in the detail pane (plain text when it is no longer kept). */
+  function entryLink(id, text) {
+    const target = byId(id);
+    if (!target) return UI.el("span", {}, `${text} (no longer kept)`);
+    const b = UI.el("button", { type: "button", class: "link", "data-entry": id }, text);
+    b.addEventListener("click", () => detail(target));
+    return b;
+  }
+
+  /** For a `$batch`: its parts; for a part: the `$batch` it was sent in. */
+  function batchLinks(e) {
+    const nav = UI.el("p", { id: "journal-batch", class: "batch-links" });
+    if (e.batch) {
+      nav.append("Part of ", entryLink(e.batch, `$batch #${e.batch}`));
+      return nav;
+    }
+    const parts = entries.filter((p) => p.batch === e.id);
+    if (!parts.length) return null;
+    nav.append(`${parts.length} part${parts.length === 1 ? "" : "s"}: `);
+    parts.forEach((p, i) => {
+      if (i) nav.append(", ");
+      nav.append(entryLink(p.id, `#${p.id} ${p.method} ${p.path} → ${p.status ?? "dropped"}`));
+    });
+    return nav;
   }
 
   function render() {
     const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     const tbody = document.querySelector("#journal tbody");
-    const shown = entries.filter((e) => matches(e, words)).reverse();
+    const shown = ordered(entries.filter((e) => matches(e, words)));
     tbody.replaceChildren(
       ...shown.map((e) => {
-        const tr = UI.el("tr", { "data-id": e.id, class: `${e.status >= 400 || e.status === null ? "failed" : ""} ${selected === e.id ? "selected" : ""}` });
-        const path = e.query ? `${e.path}?${e.query}` : e.path;
+        const classes = [e.status >= 400 || e.status === null ? "failed" : "", selected === e.id ? "selected" : "", e.batch ? "batch-part" : ""];
+        const tr = UI.el("tr", { "data-id": e.id, class: classes.join(" ").trim() });
+        const path = (e.batch ? "↳ " : "") + (e.query ? `${e.path}?${e.query}` : e.path);
         for (const text of [e.id, e.timestamp.slice(11, 23), e.org ?? "", e.method, path, e.status ?? "dropped", e.operation ?? "", e.durationMs]) tr.append(UI.el("td", {}, String(text)));
         tr.addEventListener("click", () => detail(e));
         return tr;
@@ -85,6 +132,7 @@
     });
     pane.replaceChildren(
       UI.el("h2", {}, `#${e.id} ${e.method} ${e.path} → ${e.status ?? "dropped"}${e.errorCode ? ` (${e.errorCode})` : ""}${e.fault ? ` [fault: ${e.fault}]` : ""}`),
+      ...[batchLinks(e)].filter(Boolean),
       copy,
       shown,
       section("Request", e.requestHeaders, e.requestBody, e.requestBodyTruncated),
