@@ -188,11 +188,11 @@ impl App {
     fn dispatch(&self, req: &Request<Bytes>, note: &mut Note<'_>) -> Result<Reply> {
         let host = request_host(req);
         let routed = self.inner.orgs.route(&host, req.uri().path()).map_err(|e| Error::new(Code::ResourceNotFound, e.to_string()))?;
-        let org = routed.org;
-        note.org = Some(org.settings.name.clone());
-        note.at = Some(org.clock.now());
-        // Synchronous webhook steps, deep in the store's commit, need the request's identity.
-        let _scope = crate::webhooks::scope::enter_request(self, &org, req)?;
+        note.org = Some(routed.org.settings.name.clone());
+        note.at = Some(routed.org.clock.now());
+        // Synchronous webhook steps, deep in the store's commit, need the request's identity;
+        // a receiver's call back is served from the org as committed before the write.
+        let (_scope, org) = crate::webhooks::scope::enter_request(self, &routed.org, req, routed.path)?;
         let scheme = req.extensions().get::<Scheme>().map_or("http", |s| s.0);
         // The org's URL as the client addressed it: `/org/<name>` stays part of it, so
         // token audiences, challenges and every absolute URL keep the prefix.

@@ -337,6 +337,23 @@ impl Org {
         }
     }
 
+    /// This org as `committed` shows it, for reading only: what a synchronous webhook
+    /// receiver's calls back are served from while the write that called it holds the org
+    /// ([`crate::store::Transaction::committed`]). Same name, settings, schema and clock;
+    /// nothing written to it is kept.
+    pub fn committed_view(&self, committed: Snapshot) -> Org {
+        Org {
+            store: Store::from_owned(committed),
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+            jobs: Default::default(),
+            fixture: self.fixture.clone(),
+            origin: Mutex::new(Snapshot::empty()),
+            snapshots: Mutex::default(),
+            ids: IdGenerator::random(),
+        }
+    }
+
     /// Makes the org's current state its starting point (after a fixture was loaded into
     /// it): reset comes back here.
     pub fn mark_origin(&self) {

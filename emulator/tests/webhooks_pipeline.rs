@@ -336,35 +336,48 @@ async fn an_https_receiver_with_a_certificate_from_a_trusted_ca_is_reached_and_a
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[tokio::test]
-async fn a_synchronous_receiver_calling_back_into_the_locked_org_is_told_at_once() {
+/// What a synchronous receiver saw calling back: (method, path, status, body).
+type CallBack = (&'static str, String, u16, Value);
+
+/// A receiver that, before answering 200, calls the org back with the correlation id it
+/// was sent: reads the row the operation is writing, reads Fabrikam, and tries to write
+/// Fabrikam. Returns its URL and what it saw.
+async fn calling_back_receiver(base: String) -> (String, std::sync::Arc<std::sync::Mutex<Vec<CallBack>>>, tokio::task::JoinHandle<()>) {
     use http_body_util::{BodyExt, Full};
-    let s = Server::start().await;
-    // A receiver that, before answering 200, reads accounts back with the correlation id
-    // it was sent, and keeps the status and error code it got.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let callbacks: std::sync::Arc<std::sync::Mutex<Vec<(u16, Value)>>> = Default::default();
-    let (seen, base) = (callbacks.clone(), s.base.clone());
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<CallBack>>> = Default::default();
+    let log = seen.clone();
     let task = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (seen, base) = (seen.clone(), base.clone());
+            let (log, base) = (log.clone(), base.clone());
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let (seen, base) = (seen.clone(), base.clone());
+                    let (log, base) = (log.clone(), base.clone());
                     async move {
                         let body = req.into_body().collect().await.unwrap().to_bytes();
                         let context: Value = serde_json::from_slice(&body).unwrap();
                         let correlation = context["CorrelationId"].as_str().unwrap().to_string();
+                        let target = context["PrimaryEntityId"].as_str().unwrap().to_string();
                         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
-                        let back = http::Request::get(format!("{base}accounts?$select=name&$top=1"))
-                            .header("x-ms-correlation-request-id", correlation)
-                            .body(Full::new(bytes::Bytes::new()))
-                            .unwrap();
-                        let resp = client.request(back).await.unwrap();
-                        let status = resp.status().as_u16();
-                        let text = resp.into_body().collect().await.unwrap().to_bytes();
-                        seen.lock().unwrap().push((status, serde_json::from_slice(&text).unwrap_or(Value::Null)));
+                        let calls = [
+                            ("GET", format!("accounts({target})?$select=name"), ""),
+                            ("GET", format!("accounts({FABRIKAM})?$select=name"), ""),
+                            ("PATCH", format!("accounts({FABRIKAM})"), r#"{"name":"Written back"}"#),
+                        ];
+                        for (method, path, body) in calls {
+                            let back = http::Request::builder()
+                                .method(method)
+                                .uri(format!("{base}{path}"))
+                                .header("x-ms-correlation-request-id", &correlation)
+                                .header("content-type", "application/json")
+                                .body(Full::new(bytes::Bytes::from(body)))
+                                .unwrap();
+                            let resp = client.request(back).await.unwrap();
+                            let status = resp.status().as_u16();
+                            let text = resp.into_body().collect().await.unwrap().to_bytes();
+                            log.lock().unwrap().push((method, path, status, serde_json::from_slice(&text).unwrap_or(Value::Null)));
+                        }
                         Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(bytes::Bytes::new())))
                     }
                 });
@@ -372,14 +385,42 @@ async fn a_synchronous_receiver_calling_back_into_the_locked_org_is_told_at_once
             });
         }
     });
+    (url, seen, task)
+}
+
+#[tokio::test]
+async fn a_synchronous_receiver_calling_back_reads_the_org_as_committed_before_the_write() {
+    let s = Server::start().await;
+    let (url, seen, task) = calling_back_receiver(s.base.clone()).await;
     let se = endpoint(&s, &url, 4, "k").await;
-    step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 0, None).await;
-    s.create("accounts", r#"{"name":"Calls back"}"#).await;
-    let seen = callbacks.lock().unwrap().clone();
-    assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].0, 501, "{:?}", seen[0].1);
-    assert_eq!(seen[0].1["error"]["code"], "0x80040315");
-    assert!(seen[0].1["error"]["message"].as_str().unwrap().contains("waits for this receiver"), "{:?}", seen[0].1);
+
+    // Post-operation Create: the new row is not committed yet, so reading it back finds
+    // nothing; other rows read as usual; writing is refused at once, not after a timeout.
+    let create = step(&s, &se, CREATE, ACCOUNT_CREATE, 40, 0, None).await;
+    let id = s.create("accounts", r#"{"name":"Calls back"}"#).await;
+    let calls = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!((calls[0].1.as_str(), calls[0].2), (format!("accounts({id})?$select=name").as_str(), 404), "{calls:?}");
+    assert_eq!(calls[0].3["error"]["code"], "0x80040217");
+    assert_eq!(calls[1].2, 200, "{calls:?}");
+    assert_eq!(calls[1].3["name"], "Fabrikam, Inc.");
+    assert_eq!(calls[2].2, 501, "{calls:?}");
+    assert_eq!(calls[2].3["error"]["code"], "0x80040315");
+    assert!(calls[2].3["error"]["message"].as_str().unwrap().contains("cannot write"), "{calls:?}");
+    // The create itself went through, and the refused write left Fabrikam alone.
+    assert_eq!(s.get(&format!("accounts({id})?$select=name")).await.json["name"], "Calls back");
+    assert_eq!(s.get(&format!("accounts({FABRIKAM})?$select=name")).await.json["name"], "Fabrikam, Inc.");
+    s.delete(&format!("sdkmessageprocessingsteps({create})")).await;
+
+    // Pre-operation Update: the receiver reads the row as it was before the update.
+    step(&s, &se, UPDATE, ACCOUNT_UPDATE, 20, 0, None).await;
+    let r = s.patch(&format!("accounts({id})"), &[], r#"{"name":"Renamed"}"#).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls[0].2, 200, "{calls:?}");
+    assert_eq!(calls[0].3["name"], "Calls back");
+    assert_eq!(s.get(&format!("accounts({id})?$select=name")).await.json["name"], "Renamed");
     task.abort();
 }
 

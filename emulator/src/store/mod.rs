@@ -170,6 +170,7 @@ impl State {
 
 /// One step of a transaction's undo log. A bulk load writes one per row, so the common
 /// entry (`Row`) is kept small and the rare large ones are boxed.
+#[derive(Clone)]
 enum Undo {
     Row { table: LogicalName, id: Uuid, previous: Option<Arc<Record>> },
     /// A table added, dropped or re-keyed by a schema change: its whole previous state.
@@ -180,6 +181,7 @@ enum Undo {
 }
 
 /// A file column's previous content.
+#[derive(Clone)]
 struct FileUndo {
     table: String,
     record: Uuid,
@@ -422,33 +424,52 @@ impl Transaction<'_> {
         self.links.clear();
         self.invocations.clear();
         while let Some(u) = self.undo.pop() {
-            match u {
-                Undo::Table { name, previous } => {
-                    match previous {
-                        Some(t) => self.state.tables.insert(name, *t),
-                        None => self.state.tables.remove(&name),
-                    };
-                }
-                Undo::Row { table, id, previous } => {
-                    if let Some(t) = self.state.tables.get_mut(table.as_str()) {
-                        if let Some(current) = t.rows.remove(&id) {
-                            t.unindex(&current);
-                        }
-                        if let Some(p) = previous {
-                            t.index(&p);
-                            t.rows.insert(id, p);
-                        }
+            u.apply(self.state);
+        }
+    }
+
+    /// The org as it was before this transaction, as a reader outside it would see it: a
+    /// copy of the state (rows stay shared `Arc`s) with the undo log applied, and the
+    /// published schema. A synchronous webhook receiver calling back reads this
+    /// ([`crate::webhooks::scope`]) while the transaction waits for its answer.
+    pub fn committed(&self) -> Snapshot {
+        let mut state = self.state.clone();
+        for u in self.undo.iter().rev() {
+            u.clone().apply(&mut state);
+        }
+        Snapshot { state: Arc::new(state), metadata: read_schema(self.schema) }
+    }
+}
+
+impl Undo {
+    /// Puts back what this step changed.
+    fn apply(self, state: &mut State) {
+        match self {
+            Undo::Table { name, previous } => {
+                match previous {
+                    Some(t) => state.tables.insert(name, *t),
+                    None => state.tables.remove(&name),
+                };
+            }
+            Undo::Row { table, id, previous } => {
+                if let Some(t) = state.tables.get_mut(table.as_str()) {
+                    if let Some(current) = t.rows.remove(&id) {
+                        t.unindex(&current);
+                    }
+                    if let Some(p) = previous {
+                        t.index(&p);
+                        t.rows.insert(id, p);
                     }
                 }
-                Undo::File(f) => self.state.files.restore_file(&f.table, f.record, &f.column, f.previous),
-                Undo::Session { token, previous } => self.state.files.restore_session(&token, previous),
-                Undo::Association { relationship, pair, was_present } => {
-                    let set = self.state.associations.entry(relationship.to_string()).or_default();
-                    if was_present {
-                        set.insert(pair);
-                    } else {
-                        set.remove(&pair);
-                    }
+            }
+            Undo::File(f) => state.files.restore_file(&f.table, f.record, &f.column, f.previous),
+            Undo::Session { token, previous } => state.files.restore_session(&token, previous),
+            Undo::Association { relationship, pair, was_present } => {
+                let set = state.associations.entry(relationship.to_string()).or_default();
+                if was_present {
+                    set.insert(pair);
+                } else {
+                    set.remove(&pair);
                 }
             }
         }

@@ -64,6 +64,12 @@ impl Store {
         Store { state: std::sync::RwLock::new((*snapshot.state).clone()), schema: std::sync::RwLock::new(snapshot.metadata.clone()), outbox: Default::default() }
     }
 
+    /// A store owning `snapshot`'s state: moved, not copied, when nothing else holds it.
+    pub fn from_owned(snapshot: Snapshot) -> Store {
+        let state = Arc::try_unwrap(snapshot.state).unwrap_or_else(|shared| (*shared).clone());
+        Store { state: std::sync::RwLock::new(state), schema: std::sync::RwLock::new(snapshot.metadata), outbox: Default::default() }
+    }
+
     /// The current rows and schema, consistent with each other.
     pub fn snapshot(&self) -> Snapshot {
         let state = self.read();

@@ -68,3 +68,40 @@ fn versions_increase_across_the_org() {
     let v2 = store.write(|tx| Ok(tx.next_version())).unwrap();
     assert!(v2 > v1);
 }
+
+#[test]
+fn committed_is_the_org_before_the_transaction_and_leaves_it_running() {
+    let store = Store::new(std::sync::Arc::new(metadata()));
+    let (kept, removed, added) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    store
+        .write(|tx| {
+            tx.put("account", account(kept, "K-1"))?;
+            tx.put("account", account(removed, "R-1"))?;
+            tx.set_association("accountleads_association", (kept, removed), true);
+            Ok(())
+        })
+        .unwrap();
+    let committed = store
+        .write(|tx| {
+            tx.put("account", account(kept, "K-2"))?;
+            tx.remove("account", removed);
+            tx.put("account", account(added, "A-1"))?;
+            tx.set_association("accountleads_association", (kept, removed), false);
+            Ok(tx.committed())
+        })
+        .unwrap();
+    // The view: the rows, keys and pairs as they were before the second write.
+    let before = &committed.state;
+    assert_eq!(before.get("account", kept).unwrap().get("accountnumber"), &Value::String("K-1".into()));
+    assert!(before.get("account", removed).is_some());
+    assert!(before.get("account", added).is_none());
+    assert_eq!(before.find_by_key("account", "accountnumber", &[Value::String("k-1".into())]), Some(kept));
+    assert_eq!(before.find_by_key("account", "accountnumber", &[Value::String("K-2".into())]), None);
+    assert_eq!(before.associations("accountleads_association").count(), 1);
+    // The transaction itself went on and committed everything.
+    let after = store.read();
+    assert_eq!(after.get("account", kept).unwrap().get("accountnumber"), &Value::String("K-2".into()));
+    assert!(after.get("account", removed).is_none());
+    assert!(after.get("account", added).is_some());
+    assert_eq!(after.associations("accountleads_association").count(), 0);
+}

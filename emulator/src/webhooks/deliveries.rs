@@ -1,12 +1,13 @@
 //! The delivery journal: every webhook POST attempt, for `/_emulator/webhooks/deliveries`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
 use super::Delivery;
+use crate::org::Org;
 
 /// Keep at most this many attempts (oldest dropped first).
 const CAPACITY: usize = 10_000;
@@ -82,14 +83,28 @@ pub struct Deliveries {
     /// CA certificates trusted for https receivers besides the system's, and the client
     /// configuration built from them (on first use).
     trust: Arc<Mutex<Trust>>,
-    /// (correlation id, org name) of the synchronous calls waiting for their receiver now,
-    /// while the org's write lock is held.
-    calling: Arc<Mutex<std::collections::HashSet<(Uuid, String)>>>,
+    /// The synchronous calls waiting for their receiver now, while the org's write lock is
+    /// held, by (correlation id, org name): the receiver's calls back ask them for the org as
+    /// committed before that write.
+    calling: Waiting,
+}
+
+/// The synchronous calls waiting for their receiver: (correlation id, org name) → the
+/// waiting thread's inbox.
+type Waiting = Arc<Mutex<HashMap<(Uuid, String), mpsc::Sender<Waited>>>>;
+
+/// What the thread waiting for a synchronous receiver (holding the org's write lock) is
+/// told while it waits.
+pub(super) enum Waited {
+    /// The receiver answered (or could not be reached): the wait is over.
+    Answered(Result<u16, String>),
+    /// The receiver called back: send it the org as committed before the write.
+    ViewWanted(mpsc::Sender<Arc<Org>>),
 }
 
 /// Marks a synchronous call as in progress until dropped.
 pub(super) struct Calling {
-    calling: Arc<Mutex<std::collections::HashSet<(Uuid, String)>>>,
+    calling: Waiting,
     key: (Uuid, String),
 }
 
@@ -143,16 +158,23 @@ impl Deliveries {
         Ok(config)
     }
 
-    /// Notes that a synchronous call with `correlation` into `org`'s receiver is waiting.
-    pub(super) fn calling(&self, correlation: Uuid, org: &str) -> Calling {
+    /// Notes that a synchronous call with `correlation` into `org`'s receiver is waiting,
+    /// told things through `inbox`.
+    pub(super) fn calling(&self, correlation: Uuid, org: &str, inbox: mpsc::Sender<Waited>) -> Calling {
         let key = (correlation, org.to_string());
-        self.calling.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
+        self.calling.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), inbox);
         Calling { calling: self.calling.clone(), key }
     }
 
-    /// Whether a synchronous call with `correlation` is waiting on `org`'s receiver.
-    pub fn is_calling(&self, correlation: Uuid, org: &str) -> bool {
-        self.calling.lock().unwrap_or_else(|e| e.into_inner()).contains(&(correlation, org.to_string()))
+    /// When a synchronous call with `correlation` is waiting on `org`'s receiver: the org
+    /// as committed before the write that fired it, made by the waiting thread (the one
+    /// holding that write) on the first call back. `None` once the call is over.
+    pub fn calling_view(&self, correlation: Uuid, org: &str) -> Option<Arc<Org>> {
+        let inbox = self.calling.lock().unwrap_or_else(|e| e.into_inner()).get(&(correlation, org.to_string())).cloned()?;
+        let (reply, view) = mpsc::channel();
+        inbox.send(Waited::ViewWanted(reply)).ok()?;
+        // The waiting thread answers at once, or drops the request when its call ended.
+        view.recv().ok()
     }
 
     /// Queues committed asynchronous deliveries.

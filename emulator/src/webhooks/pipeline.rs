@@ -11,18 +11,24 @@
 //! Calling out while the transaction is open means holding this org's write lock for the
 //! receiver's answer (bounded by the 60 s timeout). Other orgs are not affected, and the
 //! request runs on tokio's blocking pool (see `server`), so the runtime keeps serving.
-//! A synchronous receiver that calls back into the *same* org would wait for the lock (the
-//! emulator locks the whole org for a write, where Dataverse's SQL locks rows): one that
-//! sends back the correlation id it was sent is refused at once ([`super::scope`]).
+//! A synchronous receiver that calls back into the *same* org would wait for that lock (the
+//! emulator locks the whole org for a write, where Dataverse's SQL locks rows). One that
+//! sends back the correlation id it was sent is served instead from the org as committed
+//! before the write ([`crate::store::Transaction::committed`]), for reads; its writes are
+//! refused at once ([`super::scope`]).
 //!
 //! Asynchronous steps (mode 1) are planned here too, from the same changes and with the
 //! same correlation and depth, and queued for after the commit.
 
+use std::sync::{mpsc, Arc};
+
 use uuid::Uuid;
 
 use super::scope::{self, Scope};
+use super::deliveries::Waited;
 use super::{job, plan_changes, send, Origin};
 use crate::error::{Code, Error, Result};
+use crate::org::Org;
 use crate::store::{Change, Store, Transaction};
 
 /// The deepest a chain of steps may go within one correlation (Dataverse's default
@@ -44,8 +50,11 @@ pub fn before_commit(store: &Store, tx: &mut Transaction<'_>) -> Result<bool> {
         return Ok(true);
     }
     let (synchronous, asynchronous): (Vec<_>, Vec<_>) = planned.into_iter().partition(|d| d.mode == 0);
+    // What the receivers' calls back read: the org before this write, made on the first
+    // call back only (receivers cannot change it meanwhile, so one serves them all).
+    let mut committed: Option<Arc<Org>> = None;
     for d in synchronous {
-        call(&scope, d)?;
+        call(&scope, d, &mut || committed.get_or_insert_with(|| Arc::new(scope.org.committed_view(tx.committed()))).clone())?;
     }
     let mut queued = Vec::new();
     for mut d in asynchronous {
@@ -63,16 +72,30 @@ pub fn before_commit(store: &Store, tx: &mut Transaction<'_>) -> Result<bool> {
     Ok(true)
 }
 
-/// One synchronous delivery; its failure is the operation's.
-fn call(scope: &Scope, d: super::Delivery) -> Result<()> {
+/// One synchronous delivery; its failure is the operation's. While it waits for the
+/// receiver, this thread (holding the org's write lock) hands the receiver's calls back the
+/// org as committed before the write, from `committed`.
+fn call(scope: &Scope, d: super::Delivery, committed: &mut dyn FnMut() -> Arc<Org>) -> Result<()> {
     if d.depth > MAX_DEPTH {
         let message = too_deep_message();
         scope.journal.record(super::deliveries::Attempt::new(&d, 0, Err(message.clone())));
         return Err(Error::new(Code::SdkCorrelationTokenDepthTooHigh, message));
     }
     scope.journal.remember_depth(d.correlation, d.depth);
-    let _calling = scope.journal.calling(d.correlation, &scope.org.settings.name);
-    match send::deliver_blocking(&scope.journal, d.clone()) {
+    let (tell, inbox) = mpsc::channel();
+    let _calling = scope.journal.calling(d.correlation, &scope.org.settings.name, tell.clone());
+    let outcome = match send::deliver_in_background(&scope.journal, d.clone(), move |outcome| drop(tell.send(Waited::Answered(outcome)))) {
+        Err(e) => Err(e),
+        Ok(()) => loop {
+            match inbox.recv() {
+                Ok(Waited::Answered(outcome)) => break outcome,
+                Ok(Waited::ViewWanted(reply)) => drop(reply.send(committed())),
+                // Not while `_calling` keeps a sender, but never wait on nothing.
+                Err(_) => break Err("the delivery thread stopped without an answer".to_string()),
+            }
+        },
+    };
+    match outcome {
         Ok(200..=299) => Ok(()),
         outcome => Err(failed(&d, outcome, scope.org.ids.new_id())),
     }

@@ -77,25 +77,39 @@ pub const CORRELATION_HEADER: &str = "x-ms-correlation-request-id";
 /// other value, such as a client's own tracing id sent on every request, starts a fresh
 /// correlation at depth 1, so it never accumulates depth.
 ///
-/// A receiver calling back into the org whose synchronous step is waiting for it would
-/// wait for the org's write lock until the call times out; it is told so at once instead
-/// (501: the emulator locks the whole org for a write, where Dataverse locks rows).
-pub fn enter_request(app: &crate::app::App, org: &Arc<Org>, req: &http::Request<bytes::Bytes>) -> crate::error::Result<Entered> {
+/// Returns the org to serve the request from. A receiver calling back into the org whose
+/// synchronous step is waiting for it would otherwise wait for the org's write lock until
+/// the call times out (the emulator locks the whole org for a write, where Dataverse locks
+/// rows). Its reads (`GET`, `HEAD`, and the token endpoint) are served from the org as
+/// committed before that write, as a reader outside the write's transaction sees it; its
+/// writes are refused at once (501).
+pub fn enter_request(app: &crate::app::App, org: &Arc<Org>, req: &http::Request<bytes::Bytes>, path: &str) -> crate::error::Result<(Entered, Arc<Org>)> {
     let sent = req.headers().get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| Uuid::parse_str(v.trim()).ok());
-    if let Some(c) = sent.filter(|c| app.webhooks().is_calling(*c, &org.settings.name)) {
-        return Err(crate::error::Error::new(
-            crate::error::Code::NotSupported,
-            format!(
-                "The emulator cannot serve a call back into org '{}' while the synchronous webhook step of operation {c} waits for this receiver: the org is locked for that operation's write until the receiver answers. Answer the webhook first, call back from an asynchronous step, or call another org.",
-                org.settings.name
-            ),
-        ));
-    }
+    let waiting = sent.and_then(|c| app.webhooks().calling_view(c, &org.settings.name).map(|view| (c, view)));
+    let org = match waiting {
+        None => org.clone(),
+        Some((_, view)) if reads_only(req, path) => view,
+        Some((c, _)) => {
+            return Err(crate::error::Error::new(
+                crate::error::Code::NotSupported,
+                format!(
+                    "The emulator cannot write to org '{}' while the synchronous webhook step of operation {c} waits for this receiver: the org is locked for that operation's write until the receiver answers. Reads are served from the org as it was before that operation. Answer the webhook first, write from an asynchronous step, or call another org.",
+                    org.settings.name
+                ),
+            ))
+        }
+    };
     let known = sent.and_then(|c| app.webhooks().depth_for(c).map(|depth| (c, depth)));
     let host = crate::app::request_host(req);
     let (correlation, depth) = match known {
         Some((c, depth)) => (Some(c), depth),
         None => (None, 1),
     };
-    Ok(enter(Scope { org: org.clone(), host, correlation, depth, journal: app.webhooks().clone() }))
+    let entered = enter(Scope { org: org.clone(), host, correlation, depth, journal: app.webhooks().clone() });
+    Ok((entered, org))
+}
+
+/// Whether a request only reads the org: what a call back may do while the org is locked.
+fn reads_only(req: &http::Request<bytes::Bytes>, path: &str) -> bool {
+    matches!(*req.method(), http::Method::GET | http::Method::HEAD) || crate::auth::endpoint(path).is_some()
 }

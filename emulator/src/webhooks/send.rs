@@ -99,20 +99,24 @@ async fn deliver(journal: &Deliveries, d: Delivery, backoff: Duration) -> Result
     }
 }
 
-/// [`deliver`] from synchronous code (a synchronous step inside a store transaction):
-/// the exchange runs on its own thread with its own small runtime, so it makes progress
-/// whatever runtime, if any, the caller's thread belongs to. The caller waits at most the
-/// receiver timeout (twice, with the retry).
-pub(super) fn deliver_blocking(journal: &Deliveries, d: Delivery) -> Result<u16, String> {
+/// [`deliver`] from synchronous code (a synchronous step inside a store transaction): the
+/// exchange runs on its own thread with its own small runtime, so it makes progress whatever
+/// runtime, if any, the caller's thread belongs to. That thread hands the outcome (a panic
+/// included) to `answered`; the caller waits for it, at most the receiver timeout (twice,
+/// with the retry), and can serve its receiver's calls back meanwhile. `Err`: no thread.
+pub(super) fn deliver_in_background(journal: &Deliveries, d: Delivery, answered: impl FnOnce(Result<u16, String>) + Send + 'static) -> Result<(), String> {
     let journal = journal.clone();
-    let worker = std::thread::Builder::new().name("webhook-sync".into()).spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        runtime.block_on(deliver(&journal, d, Duration::ZERO))
-    });
-    match worker {
-        Ok(handle) => handle.join().unwrap_or_else(|_| Err("the delivery thread panicked".to_string())),
-        Err(e) => Err(format!("could not start the delivery thread: {e}")),
-    }
+    std::thread::Builder::new()
+        .name("webhook-sync".into())
+        .spawn(move || {
+            let run = std::panic::AssertUnwindSafe(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+                runtime.block_on(deliver(&journal, d, Duration::ZERO))
+            });
+            answered(std::panic::catch_unwind(run).unwrap_or_else(|_| Err("the delivery thread panicked".to_string())));
+        })
+        .map(drop)
+        .map_err(|e| format!("could not start the delivery thread: {e}"))
 }
 
 /// One POST over HTTP/1.1, or HTTPS for `https` URLs: the receiver's status, or why there
