@@ -131,6 +131,9 @@ pub struct Org {
     /// Where new record ids (and other generated GUIDs) come from: random, or seeded in
     /// deterministic mode so that whole responses repeat byte for byte.
     pub ids: IdGenerator,
+    /// The `@ref` names of the fixture loads into this org (and its fixture's), so that a
+    /// later layer can bind to records an earlier one named.
+    names: Mutex<Arc<records::Names>>,
 }
 
 /// A seeded starting point orgs are created from: the settings and the state right after
@@ -145,6 +148,8 @@ pub struct Fixture {
     pub clock: Clock,
     /// The deterministic-mode seed, which the ids of orgs made from it derive from.
     pub seed: Option<u64>,
+    /// The `@ref` names its loads gave, which loads into orgs made from it can bind to.
+    names: Arc<records::Names>,
 }
 
 /// A named snapshot of an org.
@@ -220,7 +225,7 @@ impl Org {
             let apis = crate::operation::message::custom_api::load(text, &known).map_err(|e| within(FixtureError::file("custom-apis.json", e)))?;
             metadata.set_custom_apis(apis);
         }
-        let placeholder = Arc::new(Fixture { settings: settings.clone(), snapshot: Snapshot::empty(), clock: clock.clone(), seed: None });
+        let placeholder = Arc::new(Fixture { settings: settings.clone(), snapshot: Snapshot::empty(), clock: clock.clone(), seed: None, names: Arc::default() });
         let org = Org {
             store: Store::new(Arc::new(metadata)),
             settings,
@@ -230,6 +235,7 @@ impl Org {
             origin: Mutex::new(Snapshot::empty()),
             snapshots: Mutex::default(),
             ids,
+            names: Mutex::default(),
         };
         let mut blocks = Vec::new();
         for file in &org.settings.data {
@@ -262,7 +268,7 @@ impl Org {
         }
         let mut failure = None;
         let total = blocks.iter().map(|(_, b)| b.records.len()).sum();
-        let mut loader = records::Loader::new(total, progress);
+        let mut loader = records::Loader::new(total, progress, self.names());
         let outcome = self.store.write(|tx| {
             if !layer.schema.is_empty() {
                 let mut schema = (*tx.metadata()).clone();
@@ -277,7 +283,10 @@ impl Org {
             load_blocks(tx, &w, &mut loader, blocks, &mut failure)
         });
         match (outcome, failure) {
-            (Ok(()), _) => Ok(layer.name),
+            (Ok(()), _) => {
+                self.set_names(loader.into_names());
+                Ok(layer.name)
+            }
             (Err(_), Some(e)) => Err(within(e)),
             (Err(e), None) => Err(within(FixtureError::file(LAYER_FILE, e.message()))),
         }
@@ -286,7 +295,7 @@ impl Org {
     /// Loads blocks of seed records in one transaction.
     fn load_records(&self, blocks: Vec<(String, DataFile)>, progress: Option<Progress<'_>>) -> std::result::Result<(), FixtureError> {
         let total = blocks.iter().map(|(_, b)| b.records.len()).sum();
-        let mut loader = records::Loader::new(total, progress);
+        let mut loader = records::Loader::new(total, progress, self.names());
         let metadata = self.metadata();
         let w = WriteContext { org: self, metadata: &metadata, caller: self.settings.caller_id, now: self.clock.now(), seeding: true };
         let mut failure = None;
@@ -294,7 +303,10 @@ impl Org {
             load_blocks(tx, &w, &mut loader, blocks, &mut failure)
         });
         match (outcome, failure) {
-            (Ok(()), _) => Ok(()),
+            (Ok(()), _) => {
+                self.set_names(loader.into_names());
+                Ok(())
+            }
             (Err(_), Some(e)) => Err(e),
             (Err(e), None) => Err(FixtureError::file("data", e.message())),
         }
@@ -308,7 +320,7 @@ impl Org {
         // registers never hears about them.
         self.store.take_changes();
         let snapshot = self.store.snapshot();
-        self.fixture = Arc::new(Fixture { settings: self.settings.clone(), snapshot: snapshot.clone(), clock: self.clock.fork(), seed: self.ids.seed() });
+        self.fixture = Arc::new(Fixture { settings: self.settings.clone(), snapshot: snapshot.clone(), clock: self.clock.fork(), seed: self.ids.seed(), names: self.names() });
         *self.origin.get_mut().unwrap_or_else(|e| e.into_inner()) = snapshot;
     }
 
@@ -334,6 +346,7 @@ impl Org {
             origin: Mutex::new(origin),
             snapshots: Mutex::default(),
             ids,
+            names: Mutex::new(fixture.names.clone()),
         }
     }
 
@@ -351,7 +364,18 @@ impl Org {
             origin: Mutex::new(Snapshot::empty()),
             snapshots: Mutex::default(),
             ids: IdGenerator::random(),
+            // Read-only: no fixture is loaded into it.
+            names: Mutex::default(),
         }
+    }
+
+    /// The `@ref` names of the fixture loads so far.
+    fn names(&self) -> Arc<records::Names> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_names(&self, names: Arc<records::Names>) {
+        *self.names.lock().unwrap_or_else(|e| e.into_inner()) = names;
     }
 
     /// Makes the org's current state its starting point (after a fixture was loaded into

@@ -144,6 +144,55 @@ async fn layers_apply_in_order_and_a_later_one_builds_on_an_earlier_one() {
 }
 
 #[tokio::test]
+async fn a_later_layer_binds_to_records_an_earlier_load_named() {
+    // On the command line: the second layer binds to `@acme` from the first.
+    let first = fixture_dir("names-1", &[("fixture.json", projects_layer())]);
+    let second = fixture_dir(
+        "names-2",
+        &[("fixture.json", json!({ "formatVersion": 1, "data": [{ "table": "new_project", "records": [{ "@ref": "anvils", "new_name": "Anvils", "new_AccountId@odata.bind": "@acme" }] }] }))],
+    );
+    let s = serve(&[first, second]).await;
+    let r = s.get("new_projects?$filter=new_name%20eq%20'Anvils'&$select=_new_accountid_value").await;
+    let acme = s.get("accounts(new_code='ACME')?$select=accountid").await.json["accountid"].clone();
+    assert_eq!(r.json["value"][0]["_new_accountid_value"], acme, "{}", r.text);
+
+    // Over the admin API, into an org made from that fixture: names of both layers bind,
+    // `@update` addresses one, and a load may give a name again (its own record wins).
+    assert_eq!(admin(&s, Method::POST, "/_emulator/orgs", Some(&json!({ "name": "later" }))).await.status, StatusCode::CREATED);
+    let later = json!({ "formatVersion": 1, "data": [
+        { "table": "accounts", "records": [{ "@ref": "acme", "name": "Acme (test copy)", "new_code": "ACME2" }] },
+        { "table": "new_project", "records": [
+            { "new_name": "Dynamite", "new_AccountId@odata.bind": "@globex" },
+            { "new_name": "Magnets", "new_AccountId@odata.bind": "@acme" },
+            { "@update": "@anvils", "new_budget": 42 }
+        ]}
+    ]});
+    let r = admin(&s, Method::POST, "/_emulator/orgs/later/fixture", Some(&later)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let api = "/org/later/api/data/v9.2/";
+    let owner = |name: &str| format!("{api}new_projects?$filter=new_name%20eq%20'{name}'&$select=new_budget&$expand=new_AccountId($select=new_code)");
+    assert_eq!(s.get(&owner("Dynamite")).await.json["value"][0]["new_AccountId"]["new_code"], "GLOBEX");
+    assert_eq!(s.get(&owner("Magnets")).await.json["value"][0]["new_AccountId"]["new_code"], "ACME2");
+    assert_eq!(s.get(&owner("Anvils")).await.json["value"][0]["new_budget"], 42);
+    // The org the fixture was loaded into is unchanged.
+    assert_eq!(s.count("new_projects").await, 3);
+
+    // A failed load gives no names: a name only it gave is unknown to the next load.
+    let failing = json!({ "formatVersion": 1, "data": [{ "table": "accounts", "records": [
+        { "@ref": "initech", "name": "Initech" },
+        { "name": "Broken", "parentaccountid@odata.bind": "@nobody" }
+    ]}]});
+    let r = admin(&s, Method::POST, "/_emulator/orgs/later/fixture", Some(&failing)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let message = r.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("no record with \"@ref\": \"nobody\"") && message.contains("or of an earlier load into this org"), "{message}");
+    let next = json!({ "formatVersion": 1, "data": [{ "table": "accounts", "records": [{ "name": "Sub", "parentaccountid@odata.bind": "@initech" }] }] });
+    let r = admin(&s, Method::POST, "/_emulator/orgs/later/fixture", Some(&next)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("no record with \"@ref\": \"initech\""), "{}", r.text);
+}
+
+#[tokio::test]
 async fn errors_point_at_the_file_the_record_and_the_field() {
     let layer = |data: Value| json!({ "formatVersion": 1, "data": [data] });
     let cases = [
