@@ -8,11 +8,14 @@
 //! - **Personal data** (by rule): a rule names a column, `contact.emailaddress1`, or a
 //!   column of every table, `*.emailaddress1`. Its values are replaced by a pseudonym,
 //!   `redacted-<8 hex digits of its SHA-256>`, the same for the same value everywhere in
-//!   the recording (responses, request bodies, URLs such as `$filter=emailaddress1 eq '…'`,
-//!   the seed), so that a replay that filters on a redacted value still finds its record.
+//!   the recording (responses, request bodies, the seed, and request URLs: every `$filter`
+//!   literal, key, alias or FetchXML condition value of the column, see [`query`]), so that
+//!   a replay that filters on a redacted value still finds its record.
 //!   Numbers and flags have no pseudonym of their type and become null. Records are
 //!   matched to tables by entity set; records nested in `$expand`ed
 //!   properties are redacted by column name whatever their table (erring towards hiding).
+
+mod query;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -127,13 +130,30 @@ impl Redactor {
         }
     }
 
-    /// Redacts a request URL: comparisons of a rule's column with a literal in `$filter`
-    /// (`emailaddress1 eq 'a@b.example'`) get the value's pseudonym, then [`Self::text`].
+    /// Redacts a request URL: the values it gives a rule's column (its `$filter` literals,
+    /// an alternate key, parameter aliases, FetchXML conditions; see [`query`]) get their
+    /// pseudonyms, then [`Self::text`] replaces them wherever they are written. A URL that
+    /// doesn't parse falls back to `column eq|ne '…'` comparisons found by pattern.
     pub fn url(&mut self, url: &str) -> String {
         let columns: BTreeSet<String> = self.rules.values().flatten().cloned().collect();
+        if columns.is_empty() {
+            return self.text(url);
+        }
+        match query::values(url, &columns) {
+            Some(values) => {
+                for value in values.into_iter().filter(|v| !v.is_empty()) {
+                    self.pseudonym(&value);
+                }
+                self.text(url)
+            }
+            None => self.url_by_pattern(url, &columns),
+        }
+    }
+
+    fn url_by_pattern(&mut self, url: &str, columns: &BTreeSet<String>) -> String {
         let mut out = url.to_string();
         for column in columns {
-            let Ok(re) = regex::Regex::new(&format!(r"(?i)\b{}((?:\s|%20|\+)+(?:eq|ne)(?:\s|%20|\+)+)(?:'|%27)((?:[^'%]|%[0-9A-Fa-f]{{2}})*?)(?:'|%27)", regex::escape(&column))) else { continue };
+            let Ok(re) = regex::Regex::new(&format!(r"(?i)\b{}((?:\s|%20|\+)+(?:eq|ne)(?:\s|%20|\+)+)(?:'|%27)((?:[^'%]|%[0-9A-Fa-f]{{2}})*?)(?:'|%27)", regex::escape(column))) else { continue };
             let found: Vec<(String, String)> = re.captures_iter(&out).map(|c| (c[0].to_string(), c[2].to_string())).collect();
             for (whole, raw) in found {
                 let value = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy().into_owned();
@@ -148,22 +168,32 @@ impl Redactor {
     }
 
     /// Redacts text (a URL, a raw body, a header): secrets, and every personal value
-    /// already seen, also in its percent-encoded form.
+    /// already seen, as written and in the forms a URL carries it: percent-encoded the way
+    /// `encodeURIComponent` does and the way everything but letters and digits is, and with
+    /// its quotes doubled as in an OData string literal.
     pub fn text(&self, text: &str) -> String {
         let mut out = secrets_in_text(text);
         for (original, name) in &self.seen {
             if original.len() < 3 {
                 continue;
             }
-            out = out.replace(original.as_str(), name);
-            let encoded = percent_encoding::utf8_percent_encode(original, percent_encoding::NON_ALPHANUMERIC).to_string();
-            if encoded != *original {
-                out = out.replace(&encoded, name);
+            let doubled = original.replace('\'', "''");
+            for form in [original.clone(), doubled] {
+                out = out.replace(form.as_str(), name);
+                for set in [URI_COMPONENT, percent_encoding::NON_ALPHANUMERIC] {
+                    let encoded = percent_encoding::utf8_percent_encode(&form, set).to_string();
+                    if encoded != form {
+                        out = out.replace(&encoded, name);
+                    }
+                }
             }
         }
         out
     }
 }
+
+/// What `encodeURIComponent` leaves as it is: letters, digits and `-_.!~*'()`.
+const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
 
 /// Bearer tokens, JWTs and `secret=value` pairs in free text.
 fn secrets_in_text(text: &str) -> String {
