@@ -11,8 +11,8 @@ use uuid::Uuid;
 /// Generates version-4 GUIDs, from the OS or from a seeded generator.
 #[derive(Default)]
 pub struct IdGenerator {
-    /// The seeded generator; `None` means random ids.
-    seeded: Option<Mutex<StdRng>>,
+    /// The seeded generator and how many ids it has given; `None` means random ids.
+    seeded: Option<Mutex<(StdRng, u64)>>,
     /// The seed it started from.
     seed: Option<u64>,
 }
@@ -25,7 +25,7 @@ impl IdGenerator {
 
     /// A repeatable sequence of ids from `seed`.
     pub fn seeded(seed: u64) -> IdGenerator {
-        IdGenerator { seeded: Some(Mutex::new(StdRng::seed_from_u64(seed))), seed: Some(seed) }
+        IdGenerator { seeded: Some(Mutex::new((StdRng::seed_from_u64(seed), 0))), seed: Some(seed) }
     }
 
     /// The seed, for seeded generators: orgs made from a deterministic fixture derive
@@ -47,8 +47,30 @@ impl IdGenerator {
             None => uuid::Builder::from_random_bytes(rand::random()).into_uuid(),
             Some(rng) => {
                 let mut bytes = [0u8; 16];
-                rng.lock().unwrap_or_else(|p| p.into_inner()).fill_bytes(&mut bytes);
+                let mut rng = rng.lock().unwrap_or_else(|p| p.into_inner());
+                rng.0.fill_bytes(&mut bytes);
+                rng.1 += 1;
                 uuid::Builder::from_random_bytes(bytes).into_uuid()
+            }
+        }
+    }
+
+    /// How many ids a seeded generator has given (`None` for random ids): what the state
+    /// file keeps, so that a restarted deterministic emulator goes on with the sequence
+    /// instead of handing out the ids of the rows it saved again.
+    pub fn drawn(&self) -> Option<u64> {
+        self.seeded.as_ref().map(|rng| rng.lock().unwrap_or_else(|p| p.into_inner()).1)
+    }
+
+    /// Moves a seeded generator on until it has given `count` ids (no-op for random ids
+    /// or when it is already past that).
+    pub fn skip_to(&self, count: u64) {
+        if let Some(rng) = &self.seeded {
+            let mut rng = rng.lock().unwrap_or_else(|p| p.into_inner());
+            let mut bytes = [0u8; 16];
+            while rng.1 < count {
+                rng.0.fill_bytes(&mut bytes);
+                rng.1 += 1;
             }
         }
     }
@@ -73,5 +95,19 @@ mod tests {
         assert_ne!(first[0], first[1]);
         assert_eq!(first[0].get_version_num(), 4);
         assert_ne!(IdGenerator::seeded(8).new_id(), first[0]);
+    }
+
+    #[test]
+    fn a_seeded_generator_skipped_to_where_another_stood_goes_on_like_it() {
+        let (a, b) = (IdGenerator::seeded(7), IdGenerator::seeded(7));
+        for _ in 0..5 {
+            a.new_id();
+        }
+        assert_eq!(a.drawn(), Some(5));
+        b.skip_to(5);
+        assert_eq!(b.new_id(), a.new_id());
+        b.skip_to(2);
+        assert_eq!(b.drawn(), Some(6), "never goes back");
+        assert_eq!(IdGenerator::random().drawn(), None);
     }
 }

@@ -144,6 +144,10 @@ pub fn to_json(orgs: &Orgs) -> Json {
             }
             let snapshots: Vec<Json> = org.saved_snapshots().iter().map(|(n, s)| saved_to_json(&org, n, s)).collect();
             entry.insert("snapshots".into(), Json::Array(snapshots));
+            // Deterministic mode: where the id sequence stands, so a restart goes on from there.
+            if let Some(drawn) = org.ids.drawn() {
+                entry.insert("idsDrawn".into(), json!(drawn));
+            }
             Json::Object(entry)
         })
         .collect();
@@ -175,6 +179,9 @@ pub fn from_json(orgs: &Orgs, file: &Json) -> Result<usize, String> {
             }
         };
         org.store.restore(&current);
+        if let Some(drawn) = entry.get("idsDrawn").and_then(Json::as_u64) {
+            org.ids.skip_to(drawn);
+        }
         for s in entry.get("snapshots").and_then(Json::as_array).into_iter().flatten() {
             let snap_name = s.get("name").and_then(Json::as_str).ok_or_else(|| at("a snapshot without a 'name'".into()))?;
             let taken_at = s.get("takenAt").and_then(Json::as_str).and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok()).unwrap_or_else(OffsetDateTime::now_utc);

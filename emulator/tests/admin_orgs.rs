@@ -468,6 +468,39 @@ async fn the_state_file_keeps_every_org_between_runs() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A deterministic emulator (seed 42, frozen clock) and its app, for saving its state.
+async fn deterministic() -> (common::Server, dataverse_emulator::App) {
+    use dataverse_emulator::{App, Config, IdGenerator, Org, Orgs};
+    let org = Org::default_org_with(Clock::frozen_at(time::macros::datetime!(2026-01-01 00:00:00 UTC)), IdGenerator::seeded(42)).unwrap();
+    let app = App::new(Orgs::single(org), Config { deterministic: true, ..Config::default() });
+    (common::Server::start_app(app.clone()).await, app)
+}
+
+#[tokio::test]
+async fn a_restarted_deterministic_emulator_goes_on_with_its_id_sequence() {
+    let dir = scratch_dir("deterministic");
+    let path = dir.join("state.json");
+    let (first, app) = deterministic().await;
+    let saved = first.create("accounts", r#"{"name":"Saved"}"#).await;
+    let r = first.post("/_emulator/orgs", r#"{"name":"juliet"}"#).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let saved_juliet = first.create("/org/juliet/api/data/v9.2/accounts", r#"{"name":"Saved"}"#).await;
+    StateFile::new(&path).save(app.orgs()).unwrap();
+    drop(first);
+
+    // The same seed after a restart: new rows get new ids (without the saved position the
+    // first create would draw the first run's first ids again and collide with "Saved"),
+    // in every org, and the saved rows are still there.
+    let (second, app) = deterministic().await;
+    StateFile::new(&path).load(app.orgs()).unwrap();
+    let after = second.create("accounts", r#"{"name":"After restart"}"#).await;
+    assert_ne!(after, saved);
+    let juliet = second.create("/org/juliet/api/data/v9.2/accounts", r#"{"name":"After restart"}"#).await;
+    assert_ne!(juliet, saved_juliet);
+    assert_eq!(second.get(&format!("accounts({saved})?$select=name")).await.json["name"], "Saved");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn an_interrupted_save_leaves_the_previous_state_intact() {
     let dir = scratch_dir("interrupted");
