@@ -288,11 +288,14 @@ fn get(rt: &tokio::runtime::Runtime, app: &App, url: &str) -> Answer {
     Answer { status, body, elapsed }
 }
 
-/// A measured request: the entity set, the FetchXML, the expected status and a check.
+/// A measured request: the entity set, the query (FetchXML, or SQL for the `sql` option),
+/// the expected status and a check.
 struct Scenario {
     key: &'static str,
     name: String,
     set: &'static str,
+    /// `fetchXml` or `sql`.
+    option: &'static str,
     xml: String,
     status: StatusCode,
     check: Box<dyn Fn(&Json)>,
@@ -350,6 +353,7 @@ fn scenarios(d: &Loaded) -> Vec<Scenario> {
     let active = condition("statecode", "0");
     let by_industry = e.by_industry.clone();
     let small = e.by_industry_small.clone();
+    let (sql_city, sql_small) = (e.active_city.clone(), e.by_industry_small.clone());
     let total_accounts = d.total_accounts;
     let group_xml = |filter: &str| {
         format!(r#"<fetch aggregate="true"><entity name="account"><attribute name="industrycode" alias="industry" groupby="true"/><attribute name="accountid" alias="n" aggregate="count"/>{filter}</entity></fetch>"#)
@@ -359,6 +363,7 @@ fn scenarios(d: &Loaded) -> Vec<Scenario> {
             key: "root-selective",
             name: format!("page 50: contacts lastname eq {LAST_NAME} + statecode eq 0, inner link account city eq {CITY}, order lastname"),
             set: "contacts",
+            option: "fetchXml",
             xml: page_xml(&format!("{}{active}", condition("lastname", LAST_NAME)), &condition("address1_city", CITY)),
             status: StatusCode::OK,
             check: Box::new(move |b| check_page(b, &smith, "root-selective")),
@@ -367,6 +372,7 @@ fn scenarios(d: &Loaded) -> Vec<Scenario> {
             key: "link-city",
             name: format!("page 50: contacts statecode eq 0, inner link account city eq {CITY} (selective on the link), order lastname"),
             set: "contacts",
+            option: "fetchXml",
             xml: page_xml(&active, &condition("address1_city", CITY)),
             status: StatusCode::OK,
             check: Box::new(move |b| check_page(b, &city, "link-city")),
@@ -375,6 +381,7 @@ fn scenarios(d: &Loaded) -> Vec<Scenario> {
             key: "link-key",
             name: format!("page 50: contacts statecode eq 0, inner link account accountnumber eq N-{} (one account), order lastname", d.key_account),
             set: "contacts",
+            option: "fetchXml",
             xml: page_xml(&active, &condition("accountnumber", &format!("N-{}", d.key_account))),
             status: StatusCode::OK,
             check: Box::new(move |b| {
@@ -387,6 +394,7 @@ fn scenarios(d: &Loaded) -> Vec<Scenario> {
             key: "aggregate-all",
             name: format!("aggregate: count group by industrycode over all {total_accounts} accounts (over the 50,000-row aggregate limit)"),
             set: "accounts",
+            option: "fetchXml",
             xml: group_xml(""),
             status: if total_accounts > 50_000 { StatusCode::BAD_REQUEST } else { StatusCode::OK },
             check: Box::new(move |b| {
@@ -401,9 +409,29 @@ fn scenarios(d: &Loaded) -> Vec<Scenario> {
             key: "aggregate-subset",
             name: format!("aggregate: count group by industrycode, numberofemployees lt {EMPLOYEES_BELOW} ({} accounts)", small.values().sum::<usize>()),
             set: "accounts",
+            option: "fetchXml",
             xml: group_xml(&format!(r#"<filter><condition attribute="numberofemployees" operator="lt" value="{EMPLOYEES_BELOW}"/></filter>"#)),
             status: StatusCode::OK,
             check: Box::new(move |b| check_groups(b, &small, "aggregate-subset")),
+        },
+        // The same questions in SQL: read and turned into the FetchXML above's shape.
+        Scenario {
+            key: "sql-link-city",
+            name: format!("sql: TOP 50 contacts statecode = 0 JOIN account city = {CITY}, ORDER BY lastname"),
+            set: "contacts",
+            option: "sql",
+            xml: format!("SELECT TOP 50 c.fullname, a.name FROM contact AS c INNER JOIN account AS a ON c.parentcustomerid = a.accountid WHERE c.statecode = 0 AND a.address1_city = '{CITY}' ORDER BY c.lastname"),
+            status: StatusCode::OK,
+            check: Box::new(move |b| check_page(b, &sql_city, "sql-link-city")),
+        },
+        Scenario {
+            key: "sql-aggregate-subset",
+            name: format!("sql: COUNT(*) GROUP BY industrycode WHERE numberofemployees < {EMPLOYEES_BELOW}"),
+            set: "accounts",
+            option: "sql",
+            xml: format!("SELECT industrycode AS industry, COUNT(*) AS n FROM account WHERE numberofemployees < {EMPLOYEES_BELOW} GROUP BY industrycode"),
+            status: StatusCode::OK,
+            check: Box::new(move |b| check_groups(b, &sql_small, "sql-aggregate-subset")),
         },
     ]
 }
@@ -437,7 +465,7 @@ fn run_once(rt: &tokio::runtime::Runtime, d: &Loaded, s: &Scenario, url: &str) -
 
 /// One cold run, warm-up, then at least `iters` runs and at least `min_time`.
 fn measure(rt: &tokio::runtime::Runtime, d: &Loaded, s: &Scenario, iters: usize, min_time: Duration) -> Stats {
-    let url = format!("{ROOT}{}?fetchXml={}", s.set, utf8_percent_encode(&s.xml, NON_ALPHANUMERIC));
+    let url = format!("{ROOT}{}?{}={}", s.set, s.option, utf8_percent_encode(&s.xml, NON_ALPHANUMERIC));
     let (cold, body_bytes, rows) = run_once(rt, d, s, &url);
     for _ in 0..(iters / 10).max(2) {
         run_once(rt, d, s, &url);

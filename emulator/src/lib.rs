@@ -11,7 +11,8 @@
 //!    [`route`] maps method + path to an [`operation::Operation`], resolving entity sets,
 //!    keys and navigation properties against [`metadata`].
 //! 4. The operation decodes its body ([`wire::input`]) and runs: reads plan and execute a
-//!    [`query`] over a store snapshot; writes go through [`operation::write`] inside one
+//!    [`query`] over a store snapshot (OData options, [`fetchxml`] and [`sql`] compile into the
+//!    same plan); writes go through [`operation::write`] inside one
 //!    [`store`] transaction, so a failure leaves no trace; while webhook steps are
 //!    registered, synchronous ones are called just before it commits ([`webhooks`]). `$batch`
 //!    ([`wire::multipart`]) runs each part through step 3 again, a changeset sharing one
@@ -67,6 +68,7 @@ pub mod query;
 pub mod replay;
 pub mod route;
 pub mod server;
+pub mod sql;
 pub mod store;
 pub mod ui;
 pub mod webhooks;

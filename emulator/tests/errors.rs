@@ -157,8 +157,8 @@ async fn unemulated_messages_and_options_fail_fast_with_501() {
     assert!(r.assert_error(501, "0x80040315").contains("Microsoft.Dynamics.CRM.RetrieveUserPrivileges"));
     let r = s.post("WinOpportunity", "{}").await;
     assert!(r.assert_error(501, "0x80040315").contains("WinOpportunity"));
-    let r = s.get("accounts?sql=SELECT%20name%20FROM%20account").await;
-    assert!(r.assert_error(501, "0x80040315").contains("sql"));
+    let r = s.get("accounts?savedQuery=00000000-0000-0000-00aa-000010001001").await;
+    assert!(r.assert_error(501, "0x80040315").contains("savedQuery"));
 }
 
 #[tokio::test]

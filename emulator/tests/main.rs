@@ -50,6 +50,7 @@ mod query_filter;
 mod query_functions;
 mod query_orderby_top_count;
 mod query_paging;
+mod query_sql;
 mod refs;
 mod replay;
 mod replay_csdl;

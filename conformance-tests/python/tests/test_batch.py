@@ -13,7 +13,6 @@ from PowerPlatform.Dataverse import DataverseClient
 
 from support import GUID, RECORD_NOT_FOUND, Created, Target, unique
 
-BATCH_SQL_BUG = "Dataverse's SQL endpoint (GET /accounts?sql=…) is not emulated yet: the batch part answers 501"
 
 
 def _names(client: DataverseClient, prefix: str) -> list[str]:
@@ -188,7 +187,6 @@ def test_batch_dataframe_update_uses_update_multiple(client: DataverseClient, cr
     assert client.records.retrieve("account", account_id, select=["telephone1"])["telephone1"] == "555-0177"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BATCH_SQL_BUG)
 def test_batch_query_sql(client: DataverseClient, created: Created):
     prefix = unique("conf-py-bsql")
     created.add("account", client.records.create("account", {"name": prefix, "numberofemployees": 4}))

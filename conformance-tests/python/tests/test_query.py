@@ -143,7 +143,6 @@ def test_unknown_column_in_filter_is_400(client: DataverseClient):
     assert "conf_nosuchcolumn" in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, raises=HttpError, reason="Dataverse's SQL endpoint (GET /accounts?sql=…) is not emulated yet: 501")
 def test_query_sql(client: DataverseClient, five_accounts: str):
     rows = client.query.sql(
         f"SELECT TOP 2 name, numberofemployees FROM account WHERE name LIKE '{five_accounts}%' ORDER BY name")

@@ -16,7 +16,7 @@ use crate::query::aggregate::{nine_places, numeric};
 use crate::query::dates;
 use crate::query::join::Slots;
 use crate::store::{Record, SortKey, State, Value};
-use crate::wire::headers::{AnnotationFilter, FORMATTED_VALUE, LOOKUP_LOGICAL_NAME};
+use crate::wire::headers::{AnnotationFilter, ATTRIBUTE_NAME, FORMATTED_VALUE, LOOKUP_LOGICAL_NAME};
 use crate::wire::json::value_json;
 
 /// A group-by value: the column's value, or the date part it is grouped by.
@@ -119,9 +119,15 @@ pub fn run(
                         (_, Some(attr)) => value_json(attr, &v),
                         _ => Json::Null,
                     };
+                    if wants(ATTRIBUTE_NAME) && !json.is_null() {
+                        row.insert(format!("{}@{ATTRIBUTE_NAME}", m.alias), Json::String(m.column.attribute.clone()));
+                    }
                     row.insert(m.alias.clone(), json);
                 }
                 Some(f) => {
+                    if wants(ATTRIBUTE_NAME) {
+                        row.insert(format!("{}@{ATTRIBUTE_NAME}", m.alias), Json::String(m.column.attribute.clone()));
+                    }
                     row.insert(m.alias.clone(), measure(state, m, f, &g.members));
                 }
             }

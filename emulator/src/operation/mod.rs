@@ -290,7 +290,7 @@ impl Ctx<'_, '_> {
             };
             return Err(Error::new(crate::error::Code::BadRequest, message));
         }
-        if let Some((name, _)) = q.custom.iter().find(|(n, _)| matches!(n.as_str(), "savedQuery" | "userQuery" | "sql")) {
+        if let Some((name, _)) = q.custom.iter().find(|(n, _)| matches!(n.as_str(), "savedQuery" | "userQuery")) {
             return Err(Error::new(crate::error::Code::NotSupported, format!("The query parameter '{name}' is not emulated yet.")));
         }
         Ok(())

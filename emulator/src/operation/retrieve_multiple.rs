@@ -24,7 +24,7 @@ const TOTAL_RECORD_COUNT_LIMIT_EXCEEDED: &str = "Microsoft.Dynamics.CRM.totalrec
 
 /// The query string for the next page: the request's own options, without `$skiptoken`
 /// and `$count` (as the service drops them), plus the new token.
-fn next_link(ctx: &Ctx<'_, '_>, token: &str) -> String {
+pub(super) fn next_link(ctx: &Ctx<'_, '_>, token: &str) -> String {
     let kept: Vec<&str> = ctx
         .raw_query
         .split('&')
@@ -48,6 +48,12 @@ fn collection_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, ba
             return Err(Error::new(crate::error::Code::BadRequest, "The fetchXml query parameter applies to an entity set, not to a navigation property."));
         }
         return super::fetch::reply(ctx, &entity, state, xml);
+    }
+    if let Some(text) = super::fetch::sql(ctx) {
+        if base.is_some() {
+            return Err(Error::new(crate::error::Code::BadRequest, "The sql query parameter applies to an entity set, not to a navigation property."));
+        }
+        return super::fetch::sql_reply(ctx, &entity, state, text);
     }
     ctx.refuse_unimplemented_options()?;
     if let Some(text) = &ctx.query.apply {

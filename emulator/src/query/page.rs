@@ -179,18 +179,42 @@ fn attributes(xml: &str) -> Result<Vec<Element>> {
 /// Reads a `$skiptoken` (already URL-decoded once by the query parser) into a cursor for
 /// these sort specs. A token from a different query is refused.
 pub fn parse(token: &str, specs: &[SortSpec], primary_id: &str) -> Result<Cursor> {
+    let (page, inner) = outer_cookie(token)?;
+    let mut cursor = parse_inner(&inner, specs, primary_id)?;
+    cursor.page = page;
+    Ok(cursor)
+}
+
+/// The page number and the decoded inner cookie of an outer cookie
+/// (`<cookie pagenumber="2" pagingcookie="%3ccookie…" istracking="False" />`).
+fn outer_cookie(token: &str) -> Result<(u32, String)> {
     let outer = attributes(token)?;
     let (name, attrs) = outer.first().ok_or_else(invalid)?;
     if name != "cookie" {
         return Err(invalid());
     }
     let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let page: u32 = get("pagenumber").and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+    let page: u32 = get("pagenumber").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).ok_or_else(invalid)?;
     let cookie = get("pagingcookie").ok_or_else(invalid)?;
-    let inner = percent_decode_str(cookie).decode_utf8().map_err(|_| invalid())?;
-    let mut cursor = parse_inner(&inner, specs, primary_id)?;
-    cursor.page = page;
-    Ok(cursor)
+    let inner = percent_decode_str(cookie).decode_utf8().map_err(|_| invalid())?.into_owned();
+    Ok((page, inner))
+}
+
+/// The `$skiptoken` (URL-encoded) of an `@odata.nextLink` that continues a query answered
+/// through FetchXML (the `sql` option), from the cookie [`fetch_cookie`] wrote for its next
+/// page: the same outer cookie as OData's, its inner cookie encoded once.
+pub fn skiptoken_for_fetch(cookie: &str) -> String {
+    let (page, inner) = outer_cookie(cookie).unwrap_or((2, String::new()));
+    let outer = format!("<cookie pagenumber=\"{page}\" pagingcookie=\"{inner}\" istracking=\"False\" />");
+    outer.replace('%', "%25").replace('<', "%3C").replace('>', "%3E").replace('"', "%22").replace(' ', "%20")
+}
+
+/// A `$skiptoken` [`skiptoken_for_fetch`] wrote (URL-decoded once), as FetchXML's `page`
+/// and `paging-cookie` (none when the query's position can't be carried by a cookie).
+pub fn fetch_paging(token: &str) -> Result<(u32, Option<String>)> {
+    let (page, inner) = outer_cookie(token)?;
+    let inner = percent_decode_str(&inner).decode_utf8().map_err(|_| invalid())?.into_owned();
+    Ok((page, Some(inner).filter(|c| !c.is_empty())))
 }
 
 /// Reads an inner cookie (`<cookie page="1"><name last=… /><accountid last=… /></cookie>`,

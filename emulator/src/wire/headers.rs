@@ -36,6 +36,9 @@ pub struct Preferences {
 
 /// The formatted-value annotation term.
 pub const FORMATTED_VALUE: &str = "OData.Community.Display.V1.FormattedValue";
+/// The annotation naming the column behind an aliased or link-entity property of a
+/// FetchXML (or SQL) result.
+pub const ATTRIBUTE_NAME: &str = "OData.Community.Display.V1.AttributeName";
 /// The lookup target-table annotation term.
 pub const LOOKUP_LOGICAL_NAME: &str = "Microsoft.Dynamics.CRM.lookuplogicalname";
 /// The lookup navigation-property annotation term.
