@@ -20,6 +20,7 @@ mod auth;
 mod auth_code;
 mod batch;
 mod batch_atomicity;
+mod change_tracking;
 mod create;
 mod delete;
 mod errors;

@@ -175,9 +175,9 @@ fn query_options() -> impl Strategy<Value = QueryOptions> {
     let item = select_item();
     let text = || prop::option::of(any::<String>());
     let pair = || prop::collection::vec(("[A-Za-z0-9_]{0,6}", any::<String>()), 0..3);
-    (prop::option::of(prop::collection::vec(item, 1..4)), text(), text(), text(), prop::option::of(any::<u64>()), prop::option::of(any::<bool>()), text(), text(), prop::sample::subsequence(vec!["skip", "search", "format", "levels", "compute"], 0..3), pair(), pair())
-        .prop_map(|(select, filter, orderby, expand, top, count, skiptoken, apply, unsupported, aliases, custom)| QueryOptions {
-            select, filter, orderby, expand, top, count, skiptoken, apply, id: None,
+    (prop::option::of(prop::collection::vec(item, 1..4)), text(), text(), text(), prop::option::of(any::<u64>()), prop::option::of(any::<bool>()), text(), text(), text(), prop::sample::subsequence(vec!["skip", "search", "format", "levels", "compute"], 0..3), pair(), pair())
+        .prop_map(|(select, filter, orderby, expand, top, count, skiptoken, deltatoken, apply, unsupported, aliases, custom)| QueryOptions {
+            select, filter, orderby, expand, top, count, skiptoken, deltatoken, apply, id: None,
             unsupported: unsupported.into_iter().map(String::from).collect(),
             aliases,
             custom,

@@ -106,6 +106,33 @@ describe("dynamics-web-api 2.5.0: queries", { timeout: 30_000 }, () => {
       assert.equal(paged.oDataCount, 3);
     });
 
+    it("trackChanges returns an @odata.deltaLink that answers the rows changed and deleted since", async () => {
+      // Other tests write accounts meanwhile: the delta is checked for this test's rows only.
+      const prefix = unique("conf-delta");
+      const kept = await createAccount({ name: `${prefix}-kept` });
+      const doomed = await createAccount({ name: `${prefix}-doomed` });
+      const first = await suite.dwa.retrieveMultiple({ collection: "accounts", select: ["name"], trackChanges: true });
+      assert.equal(typeof first.oDataDeltaLink, "string", "a tracked query carries @odata.deltaLink");
+      assert.match(first.oDataDeltaLink, /\/accounts\?\$select=name&\$deltatoken=\d+%21/);
+      assert.ok(first.value.some((row) => row.accountid === kept.id), "the first answer has every row");
+
+      const added = await createAccount({ name: `${prefix}-added` });
+      await suite.dwa.update({ collection: "accounts", key: kept.id, data: { name: `${prefix}-renamed` } });
+      assert.equal(await suite.dwa.deleteRecord({ collection: "accounts", key: doomed.id }), true);
+
+      const delta = await suite.dwa.retrieveMultiple({ collection: "accounts" }, first.oDataDeltaLink);
+      const changed = delta.value.filter((row) => row.accountid);
+      assert.deepEqual(
+        changed.filter((row) => row.name?.startsWith(prefix)).map((row) => [row.accountid, row.name]),
+        [[added.id, `${prefix}-added`], [kept.id, `${prefix}-renamed`]],
+        "new and updated rows, oldest change first",
+      );
+      const deleted = delta.value.filter((row) => row.reason === "deleted");
+      assert.ok(deleted.some((row) => row.id === doomed.id), `the deleted account is a $deletedEntity: ${JSON.stringify(deleted)}`);
+      assert.equal(typeof delta.oDataDeltaLink, "string", "and the delta carries the next link");
+      assert.notEqual(delta.oDataDeltaLink, first.oDataDeltaLink);
+    });
+
     it("maxPageSize returns an absolute @odata.nextLink that retrieveMultiple(request, nextLink) follows", async () => {
       const prefix = unique("conf-page");
       const accounts = [];

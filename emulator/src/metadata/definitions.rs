@@ -92,7 +92,7 @@ pub fn entity(e: &EntityDef) -> Map<String, Json> {
         "MetadataId": entity_id(e), "HasChanged": null,
         "AutoCreateAccessTeams": false, "AutoRouteToOwnerQueue": false,
         "CanCreateAttributes": managed(true, false, "cancreateattributes"),
-        "CanTriggerWorkflow": true, "ChangeTrackingEnabled": false,
+        "CanTriggerWorkflow": true, "ChangeTrackingEnabled": true,
         "CollectionSchemaName": e.collection_schema_name,
         "Description": label(e.description.as_deref(), &format!("{name}/Description")),
         "DisplayCollectionName": label(e.display_collection_name.as_deref(), &format!("{name}/DisplayCollectionName")),

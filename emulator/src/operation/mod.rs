@@ -15,6 +15,7 @@ mod property;
 mod retrieve;
 mod retrieve_multiple;
 mod service_document;
+mod track_changes;
 pub mod target;
 mod update;
 pub mod write;

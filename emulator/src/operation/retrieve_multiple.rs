@@ -56,6 +56,17 @@ fn collection_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, ba
         return super::fetch::sql_reply(ctx, &entity, state, text);
     }
     ctx.refuse_unimplemented_options()?;
+    if let Some(token) = &ctx.query.deltatoken {
+        if base.is_some() {
+            return Err(Error::new(crate::error::Code::BadRequest, "Change tracking applies to an entity set, not to a navigation property."));
+        }
+        return super::track_changes::delta_reply(ctx, &entity, state, token);
+    }
+    // `Prefer: odata.track-changes` on an entity set: the last page carries a delta link.
+    let tracking = ctx.prefs.track_changes && base.is_none() && ctx.query.apply.is_none();
+    if tracking {
+        super::track_changes::refuse_options(ctx)?;
+    }
     if let Some(text) = &ctx.query.apply {
         return aggregate_reply(ctx, entity, state, base, text);
     }
@@ -86,8 +97,14 @@ fn collection_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, ba
     body.insert("value".into(), Json::Array(value));
     if let Some(token) = &page.next {
         body.insert("@odata.nextLink".into(), Json::String(next_link(ctx, token)));
+    } else if tracking {
+        body.insert("@odata.deltaLink".into(), Json::String(super::track_changes::delta_link(ctx, state)));
     }
-    Ok(Reply::json(StatusCode::OK, &Json::Object(body)).header_opt("preference-applied", ctx.prefs.applied_with_paging(false, true)))
+    let mut applied = ctx.prefs.applied_with_paging(false, true);
+    if tracking {
+        applied = Some(applied.map_or_else(|| "odata.track-changes".to_string(), |a| format!("{a},odata.track-changes")));
+    }
+    Ok(Reply::json(StatusCode::OK, &Json::Object(body)).header_opt("preference-applied", applied))
 }
 
 /// `$apply`: aggregates over the rows `$filter` matches; the context is the bare set.
@@ -124,6 +141,9 @@ pub(super) fn apply(ctx: &Ctx<'_, '_>, entity: &Arc<EntityDef>) -> Result<Reply>
 pub(super) fn count(ctx: &Ctx<'_, '_>, entity: &Arc<EntityDef>) -> Result<Reply> {
     ctx.refuse_unimplemented_options()?;
     let state = ctx.access.read();
+    if let Some(token) = &ctx.query.deltatoken {
+        return super::track_changes::delta_count(entity, &state, token);
+    }
     let plan = QueryPlan::from_options(&ctx.scope(&state), entity.clone(), &ctx.query, None, None)?;
     let n = crate::query::execute::count(&plan, &ctx.metadata, &state);
     Ok(Reply::text(StatusCode::OK, n.min(MAX_PAGE).to_string()))

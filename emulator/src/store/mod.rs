@@ -55,6 +55,9 @@ pub struct Table {
     columns: index::ColumnIndexes,
     /// The column lists its rows share.
     layouts: Layouts,
+    /// Deleted rows, as (the row version the delete took, id), oldest first: what a change
+    /// tracking delta link reports as `$deletedEntity`.
+    deleted: Vec<(u64, Uuid)>,
 }
 
 impl Table {
@@ -67,7 +70,14 @@ impl Table {
             key_index: HashMap::new(),
             columns: index::ColumnIndexes::default(),
             layouts: Layouts::default(),
+            deleted: Vec::new(),
         }
+    }
+
+    /// The rows deleted after row version `since`, oldest first (change tracking).
+    pub fn deleted_since(&self, since: u64) -> impl Iterator<Item = &(u64, Uuid)> {
+        let start = self.deleted.partition_point(|(v, _)| *v <= since);
+        self.deleted[start..].iter()
     }
 
     fn key_text(def: &KeyDef, record: &Record) -> Option<String> {
@@ -140,6 +150,11 @@ pub struct State {
 }
 
 impl State {
+    /// The last row version handed out (a change-tracking delta token's starting point).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// A table's rows. Unknown tables read as empty.
     pub fn table(&self, logical_name: &str) -> Option<&Table> {
         self.tables.get(logical_name)
@@ -173,6 +188,8 @@ impl State {
 #[derive(Clone)]
 enum Undo {
     Row { table: LogicalName, id: Uuid, previous: Option<Arc<Record>> },
+    /// A delete's change-tracking record, taken back.
+    Tombstone { table: LogicalName },
     /// A table added, dropped or re-keyed by a schema change: its whole previous state.
     Table { name: String, previous: Option<Box<Table>> },
     Association { relationship: LogicalName, pair: (Uuid, Uuid), was_present: bool },
@@ -399,6 +416,12 @@ impl Transaction<'_> {
             self.changes.push(Change { table, before: Some(previous.clone()), after: None });
         }
         self.undo.push(Undo::Row { table, id, previous: Some(previous.clone()) });
+        self.state.version += 1;
+        let version = self.state.version;
+        if let Some(t) = self.state.tables.get_mut(table.as_str()) {
+            t.deleted.push((version, id));
+            self.undo.push(Undo::Tombstone { table });
+        }
         Some(previous)
     }
 
@@ -460,6 +483,11 @@ impl Undo {
                         t.index(&p);
                         t.rows.insert(id, p);
                     }
+                }
+            }
+            Undo::Tombstone { table } => {
+                if let Some(t) = state.tables.get_mut(table.as_str()) {
+                    t.deleted.pop();
                 }
             }
             Undo::File(f) => state.files.restore_file(&f.table, f.record, &f.column, f.previous),

@@ -105,3 +105,20 @@ fn committed_is_the_org_before_the_transaction_and_leaves_it_running() {
     assert!(after.get("account", added).is_some());
     assert_eq!(after.associations("accountleads_association").count(), 0);
 }
+
+#[test]
+fn deletes_are_remembered_for_change_tracking_unless_rolled_back() {
+    let store = Store::new(std::sync::Arc::new(metadata()));
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    store.write(|tx| tx.put("account", account(a, "T-1")).and_then(|_| tx.put("account", account(b, "T-2"))).map(|_| ())).unwrap();
+    let before = store.read().version();
+    store.write(|tx| Ok(tx.remove("account", a))).unwrap();
+    let _ = store.write(|tx| {
+        tx.remove("account", b);
+        Err::<(), _>(Error::new(Code::BadRequest, "rolled back"))
+    });
+    let state = store.read();
+    let deleted: Vec<Uuid> = state.table("account").unwrap().deleted_since(before).map(|(_, id)| *id).collect();
+    assert_eq!(deleted, [a], "the rolled-back delete left no record");
+    assert!(state.table("account").unwrap().deleted_since(state.version()).next().is_none());
+}

@@ -32,6 +32,8 @@ pub struct Preferences {
     pub max_page_size: Option<u32>,
     /// `odata.continue-on-error`
     pub continue_on_error: bool,
+    /// `odata.track-changes`: the collection answer ends with an `@odata.deltaLink`.
+    pub track_changes: bool,
 }
 
 /// The formatted-value annotation term.
@@ -65,6 +67,7 @@ impl Preferences {
                     }
                     ("odata.maxpagesize", Some(v)) => p.max_page_size = v.trim_matches('"').parse().ok(),
                     ("odata.continue-on-error", _) => p.continue_on_error = true,
+                    ("odata.track-changes", _) => p.track_changes = true,
                     _ => {}
                 }
             }

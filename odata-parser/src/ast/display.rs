@@ -140,7 +140,7 @@ impl Display for QueryOptions {
         );
         pairs.extend(self.top.map(|top| ("$top".into(), top.to_string())));
         pairs.extend(self.count.map(|count| ("$count".into(), count.to_string())));
-        let text_options = [("$skiptoken", &self.skiptoken), ("$apply", &self.apply), ("$id", &self.id)];
+        let text_options = [("$skiptoken", &self.skiptoken), ("$deltatoken", &self.deltatoken), ("$apply", &self.apply), ("$id", &self.id)];
         pairs.extend(
             text_options
                 .iter()

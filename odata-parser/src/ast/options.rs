@@ -22,6 +22,8 @@ pub struct QueryOptions {
     pub id: Option<String>,
     /// `$skiptoken=…` (decoded text).
     pub skiptoken: Option<String>,
+    /// `$deltatoken=…` (decoded text): a change-tracking delta link's starting point.
+    pub deltatoken: Option<String>,
     /// `$apply=…` (decoded text; parsed by `parse_apply`).
     pub apply: Option<String>,
     /// Options Dataverse refuses (`$skip`, `$search`, `$format`, `$levels`, `$compute`),

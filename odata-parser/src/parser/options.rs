@@ -12,7 +12,7 @@ use crate::error::{Context, ErrorKind, ParseError};
 use crate::span::Span;
 
 /// System query options Dataverse accepts (names are case-sensitive, lowercase).
-const SUPPORTED: [&str; 9] = [
+const SUPPORTED: [&str; 10] = [
     "$id",
     "$select",
     "$filter",
@@ -21,6 +21,7 @@ const SUPPORTED: [&str; 9] = [
     "$top",
     "$count",
     "$skiptoken",
+    "$deltatoken",
     "$apply",
 ];
 
@@ -122,6 +123,7 @@ fn apply_system_option(
         "$orderby" => options.orderby = Some(value),
         "$expand" => options.expand = Some(value),
         "$skiptoken" => options.skiptoken = Some(value),
+        "$deltatoken" => options.deltatoken = Some(value),
         "$id" => options.id = Some(value),
         "$apply" => options.apply = Some(value),
         refused => options.unsupported.push(refused[1..].to_owned()),
