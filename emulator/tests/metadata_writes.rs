@@ -276,6 +276,41 @@ async fn deleting_columns_relationships_and_tables() {
 }
 
 #[tokio::test]
+async fn updating_a_relationship_changes_its_cascade_and_delete_follows_it() {
+    let s = Server::start().await;
+    create_table(&s).await;
+    add_columns(&s).await;
+    let path = "RelationshipDefinitions(SchemaName='new_account_new_bankaccount')";
+    let id = s.fetch(&format!("{path}?$select=MetadataId")).await["MetadataId"].as_str().unwrap().to_string();
+    // As updateRelationship sends it: the whole definition read back, changed, PUT to the
+    // typed URL with If-Match: *.
+    let typed = format!("RelationshipDefinitions({id})/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata");
+    let mut def = s.fetch(&typed).await;
+    assert_eq!(def["CascadeConfiguration"]["Delete"], "RemoveLink");
+    def["CascadeConfiguration"]["Delete"] = json!("Restrict");
+    def["CascadeConfiguration"]["Assign"] = json!("Cascade");
+    let r = s.send(Method::PUT, &typed, &[("If-Match", "*"), ("Content-Type", "application/json")], Some(&def.to_string())).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let after = s.fetch(&format!("{path}/Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata?$select=CascadeConfiguration")).await;
+    assert_eq!((after["CascadeConfiguration"]["Delete"].clone(), after["CascadeConfiguration"]["Assign"].clone()), (json!("Restrict"), json!("Cascade")));
+    // Delete follows the new configuration: an account with bank accounts can't be deleted.
+    let account = s.create("accounts", r#"{"name":"Restricted parent"}"#).await;
+    s.create("new_bankaccounts", &json!({"new_accountname": "Child", "new_ParentAccountId@odata.bind": format!("/accounts({account})")}).to_string()).await;
+    s.delete(&format!("accounts({account})")).await.assert_error(405, "0x80040227");
+    assert_eq!(s.get(&format!("accounts({account})?$select=name")).await.status, StatusCode::OK);
+
+    // What names the relationship can't change; bad cascade types are refused.
+    let mut moved = def.clone();
+    moved["ReferencingAttribute"] = json!("new_other");
+    let r = s.send(Method::PUT, &typed, &[("Content-Type", "application/json")], Some(&moved.to_string())).await;
+    assert!(r.assert_error(400, "0x80040203").contains("can't be changed"), "{}", r.text);
+    let mut bad = def.clone();
+    bad["CascadeConfiguration"]["Delete"] = json!("Sometimes");
+    let r = s.send(Method::PUT, &typed, &[("Content-Type", "application/json")], Some(&bad.to_string())).await;
+    assert!(r.assert_error(400, "0x80040203").contains("'Sometimes' is not valid for Delete"), "{}", r.text);
+}
+
+#[tokio::test]
 async fn system_tables_columns_and_relationships_cant_be_deleted() {
     let s = Server::start().await;
     s.delete("EntityDefinitions(LogicalName='account')").await.assert_error(400, "0x80040203");

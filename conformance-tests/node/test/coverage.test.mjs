@@ -38,6 +38,32 @@ describe("dynamics-web-api 2.5.0: remaining operations", { timeout: 30_000 }, ()
     assert.deepEqual([read.lastname, read._parentcustomerid_value], [name, account]);
   });
 
+  it("updateRelationship: a one-to-many's cascade configuration changes and reads back", async () => {
+    const suffix = unique("r").split("-")[1];
+    const cast = "Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata";
+    const id = await suite.dwa.createRelationship({
+      data: {
+        "@odata.type": cast,
+        SchemaName: `conf_account_contact_${suffix}`,
+        ReferencedEntity: "account",
+        ReferencingEntity: "contact",
+        CascadeConfiguration: { Assign: "NoCascade", Delete: "RemoveLink", Merge: "NoCascade", Reparent: "NoCascade", Share: "NoCascade", Unshare: "NoCascade" },
+        Lookup: { "@odata.type": "Microsoft.Dynamics.CRM.LookupAttributeMetadata", SchemaName: `conf_Sponsor${suffix}`, RequiredLevel: { Value: "None" } },
+      },
+    });
+    assert.match(id, GUID);
+    try {
+      const definition = await suite.dwa.retrieveRelationship({ key: id, castType: cast });
+      assert.equal(definition.CascadeConfiguration.Delete, "RemoveLink");
+      definition.CascadeConfiguration.Delete = "Restrict";
+      assert.equal(await suite.dwa.updateRelationship({ data: definition, castType: cast }), true);
+      const after = await suite.dwa.retrieveRelationship({ key: id, castType: cast, select: ["CascadeConfiguration"] });
+      assert.equal(after.CascadeConfiguration.Delete, "Restrict");
+    } finally {
+      assert.equal(await suite.dwa.deleteRelationship({ key: id }), true);
+    }
+  });
+
   it("createRelationship, retrieveRelationship, retrieveRelationships, deleteRelationship (many-to-many)", async () => {
     const schema = `conf_account_contact_${unique("r").split("-")[1]}`;
     const id = await suite.dwa.createRelationship({

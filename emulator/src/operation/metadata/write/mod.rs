@@ -51,6 +51,8 @@ pub enum SchemaWrite {
     DeleteKey(Arc<EntityDef>, String),
     /// `POST RelationshipDefinitions`
     CreateRelationship,
+    /// `PUT RelationshipDefinitions(…)`
+    UpdateRelationship(RelationshipDef),
     /// `DELETE RelationshipDefinitions(…)`
     DeleteRelationship(RelationshipDef),
     /// `POST GlobalOptionSetDefinitions`
@@ -59,10 +61,6 @@ pub enum SchemaWrite {
     UpdateOptionSet(Arc<OptionSetDef>),
     /// `DELETE GlobalOptionSetDefinitions(…)`
     DeleteOptionSet(Arc<OptionSetDef>),
-}
-
-fn not_emulated(what: &str) -> Error {
-    Error::new(Code::NotSupported, format!("{what} is not emulated yet."))
 }
 
 /// Routes a non-GET request on a metadata resource. `read_path` resolves the same path the
@@ -94,7 +92,7 @@ pub(super) fn route(method: &Method, segs: &[Segment], read_path: impl FnOnce() 
             (P::Attribute { entity, attribute, .. }, false) => SchemaWrite::DeleteAttribute(entity, *attribute),
             (P::Keys { entity, key: Some(key) }, false) => SchemaWrite::DeleteKey(entity, key),
             (P::Relationship { def, .. }, false) => SchemaWrite::DeleteRelationship(def),
-            (P::Relationship { .. }, true) => return Err(not_emulated("Updating a relationship (PUT RelationshipDefinitions)")),
+            (P::Relationship { def, .. }, true) => SchemaWrite::UpdateRelationship(def),
             (P::OptionSet { set, .. }, true) => SchemaWrite::UpdateOptionSet(set),
             (P::OptionSet { set, .. }, false) => SchemaWrite::DeleteOptionSet(set),
             _ => return Err(method_not_allowed(method)),
@@ -124,6 +122,7 @@ pub(crate) fn apply(ctx: &Ctx<'_, '_>, write: SchemaWrite) -> Result<Reply> {
         SchemaWrite::CreateKey(e) => key::create(ctx, &e)?,
         SchemaWrite::DeleteKey(e, k) => return key::delete(ctx, &e, &k).map(|()| Reply::empty(StatusCode::NO_CONTENT)),
         SchemaWrite::CreateRelationship => relationship::create(ctx)?,
+        SchemaWrite::UpdateRelationship(r) => return relationship::update(ctx, &r).map(|()| Reply::empty(StatusCode::NO_CONTENT)),
         SchemaWrite::DeleteRelationship(r) => return relationship::delete(ctx, &r).map(|()| Reply::empty(StatusCode::NO_CONTENT)),
         SchemaWrite::CreateOptionSet => option_set::create(ctx)?,
         SchemaWrite::UpdateOptionSet(s) => return option_set::update(ctx, &s).map(|()| Reply::empty(StatusCode::NO_CONTENT)),

@@ -1,5 +1,6 @@
 //! Relationships: `POST RelationshipDefinitions` (a 1:N with its lookup column, which is how
-//! Dataverse creates lookups, or an N:N) and `DELETE RelationshipDefinitions(…)`.
+//! Dataverse creates lookups, or an N:N), `PUT RelationshipDefinitions(…)` (a 1:N's cascade
+//! configuration and hierarchy flag) and `DELETE RelationshipDefinitions(…)`.
 
 use serde_json::{json, Map, Value as Json};
 
@@ -160,6 +161,81 @@ fn many_to_many(m: &mut Metadata, schema: &str, map: &Map<String, Json>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The cascade behaviours an action of a 1:N's `CascadeConfiguration` may take.
+fn cascade_values(action: &str) -> &'static [&'static str] {
+    match action {
+        "Delete" => &["Cascade", "RemoveLink", "Restrict", "NoCascade"],
+        "Assign" | "Share" | "Unshare" | "Reparent" => &["Cascade", "Active", "UserOwned", "NoCascade"],
+        _ => &["Cascade", "NoCascade"],
+    }
+}
+
+/// `PUT RelationshipDefinitions(…)` (the whole definition, as `updateRelationship` sends
+/// it): a 1:N takes a new `CascadeConfiguration` (which delete then follows) and
+/// `IsHierarchical`. What names the relationship and the tables and column it joins can't
+/// change; a body that changes them is refused. An N:N has nothing the emulator models
+/// that can change, so a body that keeps its names succeeds without effect.
+pub(super) fn update(ctx: &Ctx<'_, '_>, def: &RelationshipDef) -> Result<()> {
+    let map = body::object(ctx.body, "RelationshipMetadataBase")?;
+    let fixed = |name: &str, current: &str| -> Result<()> {
+        match body::string(&map, name) {
+            Some(given) if !given.eq_ignore_ascii_case(current) => {
+                Err(Error::new(Code::InvalidArgument, format!("The {name} of relationship '{}' can't be changed from '{current}' to '{given}'.", def.schema_name())))
+            }
+            _ => Ok(()),
+        }
+    };
+    fixed("SchemaName", def.schema_name())?;
+    let r = match def {
+        RelationshipDef::ManyToMany(r) => {
+            fixed("Entity1LogicalName", &r.entity1)?;
+            fixed("Entity2LogicalName", &r.entity2)?;
+            return fixed("IntersectEntityName", &r.intersect_entity);
+        }
+        RelationshipDef::OneToMany(r) => r,
+    };
+    fixed("ReferencedEntity", &r.referenced_entity)?;
+    fixed("ReferencingEntity", &r.referencing_entity)?;
+    fixed("ReferencingAttribute", &r.referencing_attribute)?;
+    let mut cascade: Vec<(String, String)> = Vec::new();
+    if let Some(config) = map.get("CascadeConfiguration") {
+        let config = config.as_object().ok_or_else(|| Error::new(Code::InvalidArgument, "CascadeConfiguration must be an object."))?;
+        for (action, behaviour) in config {
+            if action.starts_with('@') || matches!(action.as_str(), "Archive" | "RollupView") {
+                continue;
+            }
+            let behaviour = behaviour.as_str().ok_or_else(|| Error::new(Code::InvalidArgument, format!("The cascade type for {action} must be a string.")))?;
+            if !cascade_values(action).contains(&behaviour) {
+                return Err(Error::new(Code::InvalidArgument, format!("The cascade type '{behaviour}' is not valid for {action}.")));
+            }
+            cascade.push((action.clone(), behaviour.to_string()));
+        }
+    }
+    let hierarchical = map.get("IsHierarchical").and_then(Json::as_bool);
+    let schema = r.schema_name.clone();
+    commit(ctx, |m| {
+        let tables: Vec<String> = m.entities().filter(|e| e.one_to_many.iter().chain(&e.many_to_one).any(|x| x.schema_name == schema)).map(|e| e.logical_name.clone()).collect();
+        for name in tables {
+            let Some(e) = m.entity_mut(&name) else { continue };
+            for x in e.one_to_many.iter_mut().chain(e.many_to_one.iter_mut()).filter(|x| x.schema_name == schema) {
+                for (action, behaviour) in &cascade {
+                    if action == "Delete" {
+                        x.cascade_delete = behaviour.clone();
+                    }
+                    match x.cascade.iter_mut().find(|(a, _)| a == action) {
+                        Some(slot) => slot.1 = behaviour.clone(),
+                        None => x.cascade.push((action.clone(), behaviour.clone())),
+                    }
+                }
+                if let Some(h) = hierarchical {
+                    x.is_hierarchical = h;
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// `DELETE RelationshipDefinitions(…)`: custom relationships only; a 1:N takes its lookup with it.
