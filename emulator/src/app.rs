@@ -214,7 +214,17 @@ impl App {
                 return Ok(reply);
             }
         }
+        // Background operations: the status monitor (outside the Web API), and Custom API
+        // calls sent with `Prefer: respond-async`, accepted here and run by the next request.
+        if let Some(id) = routed.path.strip_prefix(crate::background::MONITOR_PATH) {
+            return Ok(crate::background::monitor(&org, req.method(), id));
+        }
         crate::operation::message::jobs::step(&org);
+        crate::background::step(&org);
+        if crate::background::wanted(&org, req) {
+            note.operation = Some("ExecuteBackgroundOperation");
+            return Ok(crate::background::accept(&org, req, caller, &origin));
+        }
         execute_noted(&org, req, Access::Store(&org.store), caller, note)
     }
 

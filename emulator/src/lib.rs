@@ -53,6 +53,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod background;
 pub mod clock;
 pub mod config;
 pub mod embed;

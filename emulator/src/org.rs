@@ -121,6 +121,8 @@ pub struct Org {
     pub clock: Clock,
     /// System jobs waiting for their next step (BulkDelete).
     pub jobs: crate::operation::message::jobs::Jobs,
+    /// Custom API calls accepted with `Prefer: respond-async`.
+    pub background: crate::background::Operations,
     /// The fixture the org was made from: the base its schema changes are exported against.
     pub fixture: Arc<Fixture>,
     /// What [`Org::reset`] goes back to: the fixture's state, the snapshot the org was
@@ -231,6 +233,7 @@ impl Org {
             settings,
             clock,
             jobs: Default::default(),
+            background: Default::default(),
             fixture: placeholder,
             origin: Mutex::new(Snapshot::empty()),
             snapshots: Mutex::default(),
@@ -342,6 +345,7 @@ impl Org {
             settings,
             clock: fixture.clock.fork(),
             jobs: Default::default(),
+            background: Default::default(),
             fixture: fixture.clone(),
             origin: Mutex::new(origin),
             snapshots: Mutex::default(),
@@ -360,6 +364,7 @@ impl Org {
             settings: self.settings.clone(),
             clock: self.clock.clone(),
             jobs: Default::default(),
+            background: Default::default(),
             fixture: self.fixture.clone(),
             origin: Mutex::new(Snapshot::empty()),
             snapshots: Mutex::default(),

@@ -18,6 +18,7 @@ mod alternate_keys;
 mod atomicity;
 mod auth;
 mod auth_code;
+mod background_operations;
 mod batch;
 mod batch_atomicity;
 mod change_tracking;

@@ -43,6 +43,24 @@ describe("dynamics-web-api 2.5.0: functions and actions", { timeout: 30_000 }, (
     assert.deepEqual(names, [0, 1, 2].map((i) => `${prefix}-${i}`));
   });
 
+  it("callAction with respondAsync runs in the background; getBackgroundOperationStatus and cancelBackgroundOperation follow it", async () => {
+    // sample_CalculateDiscount and sample_Ping are the default org's Custom APIs.
+    const accepted = await suite.dwa.callAction({ actionName: "sample_CalculateDiscount", action: { Amount: 100.5, CustomerTier: "Gold" }, respondAsync: true });
+    assert.match(accepted.backgroundOperationId, GUID);
+    assert.match(accepted.location, new RegExp(`/api/backgroundoperation/${accepted.backgroundOperationId}$`));
+    const status = await suite.dwa.getBackgroundOperationStatus(accepted.backgroundOperationId);
+    assert.deepEqual(
+      [status.backgroundOperationStateCode, status.backgroundOperationStatusCode, status.Discount, status.Reason],
+      [3, 30, 12.5, "Loyal customer"],
+    );
+
+    const waiting = await suite.dwa.callAction({ actionName: "sample_Ping", respondAsync: true });
+    const canceling = await suite.dwa.cancelBackgroundOperation(waiting.backgroundOperationId);
+    assert.deepEqual([canceling.backgroundOperationStateCode, canceling.backgroundOperationStatusCode], [2, 22]);
+    const canceled = await suite.dwa.getBackgroundOperationStatus(waiting.backgroundOperationId);
+    assert.deepEqual([canceled.backgroundOperationStateCode, canceled.backgroundOperationStatusCode], [3, 32]);
+  });
+
   it("callAction UpdateMultiple answers 204, which the client returns as undefined", async () => {
     const id = created.add("accounts", await suite.dwa.create({ collection: "accounts", data: { name: unique("conf-um") } }));
     const Targets = [{ accountid: id, telephone1: "555-0199", "@odata.type": "Microsoft.Dynamics.CRM.account" }];
