@@ -9,6 +9,8 @@
 //! higher version, and every delete records one with the id ([`crate::store::Table::deleted_since`]),
 //! so "changed since" is a comparison. A row created and deleted in between comes back only as
 //! deleted, as the service does. The changes come in one response (no paging of a delta).
+//! Deletions are kept with the rows in snapshots, exports and the state file, so a delta link
+//! still reports them after a restore or a restart.
 
 use std::sync::Arc;
 

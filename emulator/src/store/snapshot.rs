@@ -110,6 +110,11 @@ pub fn rows_to_json(state: &State) -> Json {
             .collect();
         tables.insert(name.clone(), Json::Array(rows));
     }
+    // Deleted rows, for change tracking's delta links across an export or a restart.
+    let mut deleted = Map::new();
+    for (name, table) in state.tables.iter().filter(|(_, t)| !t.deleted.is_empty()).collect::<std::collections::BTreeMap<_, _>>() {
+        deleted.insert(name.clone(), table.deleted.iter().map(|(v, id)| json!([v, id])).collect());
+    }
     let mut associations = Map::new();
     let names: BTreeSet<&String> = state.associations.keys().collect();
     for name in names {
@@ -118,7 +123,11 @@ pub fn rows_to_json(state: &State) -> Json {
             associations.insert(name.clone(), pairs.iter().map(|(a, b)| json!([a, b])).collect());
         }
     }
-    json!({ "rowVersion": state.version, "tables": tables, "associations": associations })
+    let mut out = json!({ "rowVersion": state.version, "tables": tables, "associations": associations });
+    if !deleted.is_empty() {
+        out["deleted"] = Json::Object(deleted);
+    }
+    out
 }
 
 /// Rebuilds a state from [`rows_to_json`]'s output for `metadata`: every table of the schema
@@ -153,6 +162,19 @@ pub fn state_from_json(metadata: &Metadata, data: &Json) -> Result<State, String
             table.index(&record);
             table.rows.insert(id, Arc::new(record));
         }
+    }
+    for (name, entries) in data.get("deleted").and_then(Json::as_object).unwrap_or(&empty) {
+        let table = state.tables.get_mut(name).ok_or_else(|| format!("deleted rows of table '{name}': not in the schema"))?;
+        for entry in entries.as_array().into_iter().flatten() {
+            let parsed = entry.as_array().and_then(|p| match p.as_slice() {
+                [v, id] => Some((v.as_u64()?, id.as_str().and_then(|s| Uuid::parse_str(s).ok())?)),
+                _ => None,
+            });
+            let (version, id) = parsed.ok_or_else(|| format!("deleted rows of table '{name}': each entry must be [row version, GUID]"))?;
+            state.version = state.version.max(version);
+            table.deleted.push((version, id));
+        }
+        table.deleted.sort_by_key(|(v, _)| *v);
     }
     for (name, pairs) in data.get("associations").and_then(Json::as_object).unwrap_or(&empty) {
         let set = state.associations.entry(name.clone()).or_default();

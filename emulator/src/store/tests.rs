@@ -122,3 +122,20 @@ fn deletes_are_remembered_for_change_tracking_unless_rolled_back() {
     assert_eq!(deleted, [a], "the rolled-back delete left no record");
     assert!(state.table("account").unwrap().deleted_since(state.version()).next().is_none());
 }
+
+#[test]
+fn deleted_rows_survive_an_export_and_import() {
+    let metadata = metadata();
+    let store = Store::new(std::sync::Arc::new(metadata.clone()));
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    store.write(|tx| tx.put("account", account(a, "E-1")).and_then(|_| tx.put("account", account(b, "E-2"))).map(|_| ())).unwrap();
+    store.write(|tx| Ok(tx.remove("account", a))).unwrap();
+    let exported = super::snapshot::rows_to_json(&store.read());
+    assert_eq!(exported["deleted"]["account"].as_array().map(Vec::len), Some(1), "{exported}");
+    let imported = super::snapshot::state_from_json(&metadata, &exported).unwrap();
+    let deleted: Vec<Uuid> = imported.table("account").unwrap().deleted_since(0).map(|(_, id)| *id).collect();
+    assert_eq!(deleted, [a]);
+    assert_eq!(imported.version(), store.read().version());
+    let bad = serde_json::json!({"deleted": {"account": [["x", "y"]]}});
+    assert!(super::snapshot::state_from_json(&metadata, &bad).unwrap_err().contains("[row version, GUID]"));
+}
