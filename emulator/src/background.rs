@@ -65,8 +65,7 @@ impl Operations {
 /// Whether `req` asks to run in the background and calls one of `org`'s Custom APIs (only
 /// those run in the background; other requests ignore the preference, as they run at once).
 pub fn wanted(org: &Org, req: &Request<Bytes>) -> bool {
-    let asks = req.headers().get_all("prefer").iter().filter_map(|v| v.to_str().ok()).any(|v| v.split(',').any(|item| item.trim().eq_ignore_ascii_case("respond-async")));
-    if !asks {
+    if !crate::wire::headers::Preferences::from_headers(req.headers()).respond_async {
         return false;
     }
     let last = req.uri().path().rsplit('/').next().unwrap_or("");

@@ -22,9 +22,15 @@ use super::Ctx;
 const TOTAL_RECORD_COUNT: &str = "Microsoft.Dynamics.CRM.totalrecordcount";
 const TOTAL_RECORD_COUNT_LIMIT_EXCEEDED: &str = "Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded";
 
-/// The query string for the next page: the request's own options, without `$skiptoken`
-/// and `$count` (as the service drops them), plus the new token.
+/// The link to the next page: [`link_with`] a `$skiptoken`.
 pub(super) fn next_link(ctx: &Ctx<'_, '_>, token: &str) -> String {
+    link_with(ctx, "$skiptoken", token)
+}
+
+/// The request's own URL and options, without `$skiptoken`, `$deltatoken` and `$count` (as
+/// the service drops them), plus `option=token` (already URL-encoded): a next page's link,
+/// or a change-tracking delta link.
+pub(super) fn link_with(ctx: &Ctx<'_, '_>, option: &str, token: &str) -> String {
     let kept: Vec<&str> = ctx
         .raw_query
         .split('&')
@@ -32,14 +38,14 @@ pub(super) fn next_link(ctx: &Ctx<'_, '_>, token: &str) -> String {
         .filter(|p| {
             let name = p.split('=').next().unwrap_or("");
             let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-            name != "$skiptoken" && name != "$count"
+            !matches!(name.as_ref(), "$skiptoken" | "$deltatoken" | "$count")
         })
         .collect();
     let mut query = kept.join("&");
     if !query.is_empty() {
         query.push('&');
     }
-    format!("{}{}?{query}$skiptoken={token}", ctx.root, ctx.raw_path)
+    format!("{}{}?{query}{option}={token}", ctx.root, ctx.raw_path)
 }
 
 fn collection_reply(ctx: &Ctx<'_, '_>, entity: Arc<EntityDef>, state: &State, base: Option<Predicate>) -> Result<Reply> {

@@ -40,20 +40,7 @@ pub(super) fn delta_link(ctx: &Ctx<'_, '_>, state: &State) -> String {
     let now = ctx.org.clock.now();
     let stamp = format!("{:02}/{:02}/{:04} {:02}:{:02}:{:02}", u8::from(now.month()), now.day(), now.year(), now.hour(), now.minute(), now.second());
     let token = format!("{}!{stamp}", state.version()).replace('!', "%21").replace('/', "%2f").replace(' ', "%20").replace(':', "%3a");
-    let kept: Vec<&str> = ctx
-        .raw_query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter(|p| {
-            let name = percent_encoding::percent_decode_str(p.split('=').next().unwrap_or("")).decode_utf8_lossy().into_owned();
-            !matches!(name.as_str(), "$skiptoken" | "$deltatoken" | "$count")
-        })
-        .collect();
-    let mut query = kept.join("&");
-    if !query.is_empty() {
-        query.push('&');
-    }
-    format!("{}{}?{query}$deltatoken={token}", ctx.root, ctx.raw_path)
+    super::retrieve_multiple::link_with(ctx, "$deltatoken", &token)
 }
 
 /// The row version a `$deltatoken` starts from.

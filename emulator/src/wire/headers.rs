@@ -34,6 +34,8 @@ pub struct Preferences {
     pub continue_on_error: bool,
     /// `odata.track-changes`: the collection answer ends with an `@odata.deltaLink`.
     pub track_changes: bool,
+    /// `respond-async`: a Custom API call runs as a background operation.
+    pub respond_async: bool,
 }
 
 /// The formatted-value annotation term.
@@ -68,6 +70,7 @@ impl Preferences {
                     ("odata.maxpagesize", Some(v)) => p.max_page_size = v.trim_matches('"').parse().ok(),
                     ("odata.continue-on-error", _) => p.continue_on_error = true,
                     ("odata.track-changes", _) => p.track_changes = true,
+                    ("respond-async", _) => p.respond_async = true,
                     _ => {}
                 }
             }
